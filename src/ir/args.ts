@@ -65,7 +65,7 @@ export function partsFromArgs(args: readonly string[]): ArgsResult {
       const name = args[i + 1];
       if (name === undefined || name.startsWith('-')) return { ok: false, message: `${word} needs a target name` };
       const options = readTargetOptions(args.slice(i + 2));
-      if (!options.ok) return options;
+      if (!options.ok) return { ok: false, message: options.message };
       return { ok: true, parts, target: { name, goto: word === '-g' || word === '--goto', options: options.options } };
     }
     const basic = BASIC_FLAGS[word];

@@ -1,0 +1,277 @@
+/**
+ * Cluster + node settings → the iptables-restore payload kube-proxy (iptables mode) writes on a full sync
+ * (spec kube-proxy-iptables.md §4–§7). Only the payload: the jumps from the built-in chains are added by
+ * base-chains.ts, as kube-proxy adds them with separate iptables calls.
+ */
+import type { Cluster } from '../../cluster/types.js';
+import { ruleFromArgs } from '../../ir/args.js';
+import type { ChainDecl, IptablesRuleset, Rule } from '../../ir/iptables.js';
+import type { NodeConfig } from '../../model/node-config.js';
+import { cidrContains, parseCIDR, parseIP } from '../../net/ip.js';
+import { categorizeEndpoints, proxyServicePorts, type ProxyServicePort } from '../service-ports.js';
+import { localDetectorArgs, type LocalDetectorArgs } from './local-detector.js';
+import { endpointChain, servicePortChains } from './names.js';
+import { nodePortDestinations } from './nodeport-addresses.js';
+import { probabilityFor } from './probability.js';
+
+/** Above this many endpoints in total kube-proxy drops most per-endpoint comments (large-cluster mode). */
+export const LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;
+
+/** The two buffers of each table: chain declarations first, then rules (as kube-proxy concatenates them). */
+class TableWriter {
+  readonly chains: ChainDecl[] = [];
+  readonly rules: Rule[] = [];
+  chain(name: string): void {
+    this.chains.push({ name });
+  }
+  rule(chain: string, ...args: string[]): void {
+    this.rules.push(ruleFromArgs(chain, args));
+  }
+}
+
+interface SyncSettings {
+  config: NodeConfig;
+  mark: string;
+  detector: LocalDetectorArgs | undefined;
+  localhostNodePorts: boolean;
+  largeCluster: boolean;
+}
+
+export function compileIptables(cluster: Cluster, config: NodeConfig): IptablesRuleset {
+  const servicePorts = proxyServicePorts(cluster, config);
+  const totalEndpoints = servicePorts.reduce((sum, svc) => sum + svc.endpoints.length, 0);
+  const nodePorts = nodePortDestinations(config);
+  const settings: SyncSettings = {
+    config,
+    mark: config.masqueradeMark,
+    detector: localDetectorArgs(config),
+    localhostNodePorts: nodePorts.localhostNodePorts,
+    largeCluster: totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
+  };
+  const filter = new TableWriter();
+  const nat = new TableWriter();
+  const ipv4 = config.ipFamily === 4;
+  const m = settings.mark;
+
+  for (const name of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL']) {
+    filter.chain(name);
+  }
+  for (const name of ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ']) nat.chain(name);
+
+  nat.rule('KUBE-POSTROUTING', '-m', 'mark', '!', '--mark', `${m}/${m}`, '-j', 'RETURN');
+  nat.rule('KUBE-POSTROUTING', '-j', 'MARK', '--xor-mark', m);
+  nat.rule(
+    'KUBE-POSTROUTING', '-m', 'comment', '--comment', 'kubernetes service traffic requiring SNAT', '-j', 'MASQUERADE',
+    ...(config.hasRandomFully ? ['--random-fully'] : []),
+  );
+  nat.rule('KUBE-MARK-MASQ', '-j', 'MARK', '--or-mark', m);
+
+  if (ipv4 && settings.localhostNodePorts) {
+    // route_localnet makes 127.0.0.1 NodePorts work, and opens a hole this rule closes again.
+    filter.chain('KUBE-FIREWALL');
+    filter.rule(
+      'KUBE-FIREWALL', '-m', 'comment', '--comment', 'block incoming localnet connections',
+      '-d', '127.0.0.0/8', '!', '-s', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT',
+      '-j', 'DROP',
+    );
+  }
+
+  for (const svc of servicePorts) writeServicePort(svc, settings, filter, nat);
+
+  const nodePortsComment = 'kubernetes service nodeports; NOTE: this must be the last rule in this chain';
+  if (nodePorts.matchAll) {
+    const notLoopback = ipv4 ? (settings.localhostNodePorts ? [] : ['!', '-d', '127.0.0.0/8']) : ['!', '-d', '::1/128'];
+    nat.rule(
+      'KUBE-SERVICES', '-m', 'comment', '--comment', nodePortsComment, '-m', 'addrtype', '--dst-type', 'LOCAL',
+      ...notLoopback, '-j', 'KUBE-NODEPORTS',
+    );
+  } else {
+    for (const ip of nodePorts.addresses) {
+      nat.rule('KUBE-SERVICES', '-m', 'comment', '--comment', nodePortsComment, '-d', ip, '-j', 'KUBE-NODEPORTS');
+    }
+  }
+
+  if (!config.conntrackTCPLiberal) {
+    filter.rule(
+      'KUBE-FORWARD', '-m', 'conntrack', '--ctstate', 'INVALID',
+      ...(config.nfacctCounters.ct_state_invalid_dropped_pkts
+        ? ['-m', 'nfacct', '--nfacct-name', 'ct_state_invalid_dropped_pkts']
+        : []),
+      '-j', 'DROP',
+    );
+  }
+  filter.rule(
+    'KUBE-FORWARD', '-m', 'comment', '--comment', 'kubernetes forwarding rules', '-m', 'mark', '--mark', `${m}/${m}`,
+    '-j', 'ACCEPT',
+  );
+  filter.rule(
+    'KUBE-FORWARD', '-m', 'comment', '--comment', 'kubernetes forwarding conntrack rule',
+    '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT',
+  );
+
+  return {
+    family: config.ipFamily,
+    tables: [
+      { name: 'filter', chains: filter.chains, rules: filter.rules, deletedChains: [] },
+      { name: 'nat', chains: nat.chains, rules: nat.rules, deletedChains: [] },
+    ],
+  };
+}
+
+/** Everything one service port writes, in kube-proxy's order (spec §4.3). */
+function writeServicePort(svc: ProxyServicePort, settings: SyncSettings, filter: TableWriter, nat: TableWriter): void {
+  const { cluster, local, allReachable, hasAny } = categorizeEndpoints(svc);
+  const chains = servicePortChains(svc.portName, svc.protocol);
+  const name = svc.portName;
+  const proto = ['-m', svc.protocol, '-p', svc.protocol];
+  const port = String(svc.port);
+
+  const usesClusterChain = cluster.length > 0 && svc.usesClusterEndpoints;
+  const usesLocalChain = local.length > 0 && svc.usesLocalEndpoints;
+  const internalChain = svc.internalPolicyLocal ? chains.local : chains.cluster;
+  const externalPolicyChain = svc.externalPolicyLocal ? chains.local : chains.cluster;
+  const hasInternal = hasAny && !(svc.internalPolicyLocal && local.length === 0);
+  const hasExternal = hasAny && !(svc.externalPolicyLocal && local.length === 0);
+  const usesExtChain = hasAny && svc.externallyAccessible;
+  const usesFW = hasAny && svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
+  const lbTarget = usesFW ? chains.firewall : chains.external;
+
+  // Without usable endpoints the filter table answers instead of nat: REJECT when there are none at all,
+  // DROP when there are some but none this policy may use.
+  const verdict = !hasAny ? 'REJECT' : 'DROP';
+  const verdictComment = !hasAny ? `${name} has no endpoints` : `${name} has no local endpoints`;
+
+  // 1. ClusterIP
+  if (hasInternal) {
+    nat.rule('KUBE-SERVICES', '-m', 'comment', '--comment', `${name} cluster IP`, ...proto, '-d', svc.clusterIP, '--dport', port, '-j', internalChain);
+  } else {
+    filter.rule('KUBE-SERVICES', '-m', 'comment', '--comment', verdictComment, ...proto, '-d', svc.clusterIP, '--dport', port, '-j', verdict);
+  }
+  // 2. externalIPs
+  for (const ip of svc.externalIPs) {
+    if (hasAny) {
+      nat.rule('KUBE-SERVICES', '-m', 'comment', '--comment', `${name} external IP`, ...proto, '-d', ip, '--dport', port, '-j', chains.external);
+    }
+    if (!hasExternal) {
+      filter.rule('KUBE-EXTERNAL-SERVICES', '-m', 'comment', '--comment', verdictComment, ...proto, '-d', ip, '--dport', port, '-j', verdict);
+    }
+  }
+  // 3. LoadBalancer VIPs
+  for (const ip of svc.loadBalancerVIPs) {
+    if (hasAny) {
+      nat.rule('KUBE-SERVICES', '-m', 'comment', '--comment', `${name} loadbalancer IP`, ...proto, '-d', ip, '--dport', port, '-j', lbTarget);
+    }
+    if (usesFW) {
+      filter.rule('KUBE-PROXY-FIREWALL', '-m', 'comment', '--comment', `${name} traffic not accepted by ${chains.firewall}`, ...proto, '-d', ip, '--dport', port, '-j', 'DROP');
+    }
+  }
+  // 4. LoadBalancer VIPs without usable endpoints for external traffic
+  if (!hasExternal) {
+    for (const ip of svc.loadBalancerVIPs) {
+      filter.rule('KUBE-EXTERNAL-SERVICES', '-m', 'comment', '--comment', verdictComment, ...proto, '-d', ip, '--dport', port, '-j', verdict);
+    }
+  }
+  // 5. NodePort: never through KUBE-FW (NodePorts are not subject to loadBalancerSourceRanges)
+  if (svc.nodePort !== 0) {
+    const nodePort = String(svc.nodePort);
+    if (hasAny) {
+      if (settings.localhostNodePorts && settings.config.ipFamily === 4 && settings.config.nfacctCounters.localhost_nps_accepted_pkts) {
+        nat.rule('KUBE-NODEPORTS', '-m', 'comment', '--comment', name, ...proto, '-d', '127.0.0.0/8', '--dport', nodePort, '-m', 'nfacct', '--nfacct-name', 'localhost_nps_accepted_pkts', '-j', chains.external);
+      }
+      nat.rule('KUBE-NODEPORTS', '-m', 'comment', '--comment', name, ...proto, '--dport', nodePort, '-j', chains.external);
+    }
+    if (!hasExternal) {
+      filter.rule('KUBE-EXTERNAL-SERVICES', '-m', 'comment', '--comment', verdictComment, '-m', 'addrtype', '--dst-type', 'LOCAL', ...proto, '--dport', nodePort, '-j', verdict);
+    }
+  }
+  // 6. health check node port (always tcp, written even without endpoints)
+  if (svc.healthCheckNodePort !== 0) {
+    filter.rule('KUBE-NODEPORTS', '-m', 'comment', '--comment', `${name} health check node port`, '-m', 'tcp', '-p', 'tcp', '--dport', String(svc.healthCheckNodePort), '-j', 'ACCEPT');
+  }
+  // 7. ClusterIP masquerade, in the internal policy chain
+  if (hasInternal) {
+    const match = ['-m', 'comment', '--comment', `${name} cluster IP`, ...proto, '-d', svc.clusterIP, '--dport', port];
+    if (settings.config.masqueradeAll) nat.rule(internalChain, ...match, '-j', 'KUBE-MARK-MASQ');
+    else if (settings.detector) nat.rule(internalChain, ...match, ...settings.detector.ifNotLocal, '-j', 'KUBE-MARK-MASQ');
+  }
+  // 8. external destinations
+  if (usesExtChain) {
+    nat.chain(chains.external);
+    if (!svc.externalPolicyLocal) {
+      nat.rule(chains.external, '-m', 'comment', '--comment', `masquerade traffic for ${name} external destinations`, '-j', 'KUBE-MARK-MASQ');
+    } else {
+      // Pods reaching an external address short-circuit to the cluster chain, as if out to the LB and back.
+      if (settings.detector) {
+        nat.rule(chains.external, '-m', 'comment', '--comment', `pod traffic for ${name} external destinations`, ...settings.detector.ifLocal, '-j', chains.cluster);
+      }
+      nat.rule(chains.external, '-m', 'comment', '--comment', `masquerade LOCAL traffic for ${name} external destinations`, '-m', 'addrtype', '--src-type', 'LOCAL', '-j', 'KUBE-MARK-MASQ');
+      nat.rule(chains.external, '-m', 'comment', '--comment', `route LOCAL traffic for ${name} external destinations`, '-m', 'addrtype', '--src-type', 'LOCAL', '-j', chains.cluster);
+    }
+    if (hasExternal) nat.rule(chains.external, '-j', externalPolicyChain);
+  }
+  // 9. LoadBalancer source-range firewall
+  if (usesFW) {
+    nat.chain(chains.firewall);
+    let allowFromNode = false;
+    for (const range of svc.loadBalancerSourceRanges) {
+      nat.rule(chains.firewall, '-m', 'comment', '--comment', `${name} loadbalancer IP`, '-s', range, '-j', chains.external);
+      if (settings.config.nodeIP !== '' && cidrTextContains(range, settings.config.nodeIP)) allowFromNode = true;
+    }
+    if (allowFromNode) {
+      for (const ip of svc.loadBalancerVIPs) {
+        nat.rule(chains.firewall, '-m', 'comment', '--comment', `${name} loadbalancer IP`, '-s', ip, '-j', chains.external);
+      }
+    }
+    // No -j: the packet falls through un-DNATed and filter KUBE-PROXY-FIREWALL drops it.
+    nat.rule(chains.firewall, '-m', 'comment', '--comment', `other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`);
+  }
+  // 10, 11. policy chains
+  if (usesClusterChain) {
+    nat.chain(chains.cluster);
+    writeServiceToEndpointRules(nat, svc, chains.cluster, cluster, settings.largeCluster);
+  }
+  if (usesLocalChain) {
+    nat.chain(chains.local);
+    writeServiceToEndpointRules(nat, svc, chains.local, local, settings.largeCluster);
+  }
+  // 12. endpoint chains
+  for (const ep of allReachable) {
+    const chain = endpointChain(svc.portName, svc.protocol, ep.text);
+    nat.chain(chain);
+    const comment = settings.largeCluster ? [] : ['-m', 'comment', '--comment', name];
+    // Hairpin: a pod reaching itself through the Service must be SNATed or the reply would bypass conntrack.
+    nat.rule(chain, ...comment, '-s', ep.ip, '-j', 'KUBE-MARK-MASQ');
+    const affinity = svc.stickySeconds !== undefined ? ['-m', 'recent', '--name', chain, '--set'] : [];
+    nat.rule(chain, ...comment, ...affinity, ...proto, '-j', 'DNAT', '--to-destination', ep.text);
+  }
+}
+
+function writeServiceToEndpointRules(
+  nat: TableWriter,
+  svc: ProxyServicePort,
+  chain: string,
+  endpoints: readonly { text: string }[],
+  largeCluster: boolean,
+): void {
+  const comment = (ep: { text: string }) =>
+    largeCluster ? [] : ['-m', 'comment', '--comment', `${svc.portName} -> ${ep.text}`];
+  if (svc.stickySeconds !== undefined) {
+    for (const ep of endpoints) {
+      const target = endpointChain(svc.portName, svc.protocol, ep.text);
+      nat.rule(chain, ...comment(ep), '-m', 'recent', '--name', target, '--rcheck', '--seconds', String(svc.stickySeconds), '--reap', '-j', target);
+    }
+  }
+  endpoints.forEach((ep, i) => {
+    const target = endpointChain(svc.portName, svc.protocol, ep.text);
+    const statistic = i < endpoints.length - 1
+      ? ['-m', 'statistic', '--mode', 'random', '--probability', probabilityFor(endpoints.length - i)]
+      : [];
+    nat.rule(chain, ...comment(ep), ...statistic, '-j', target);
+  });
+}
+
+function cidrTextContains(cidrText: string, ipText: string): boolean {
+  const cidr = parseCIDR(cidrText, { sloppy: true });
+  const ip = parseIP(ipText, { sloppy: true });
+  return cidr !== undefined && ip !== undefined && cidrContains(cidr, ip);
+}
