@@ -1,0 +1,329 @@
+/**
+ * zod schemas for the fields kproxy reads, as strict as the API server's validation for those fields. Unknown
+ * fields are stripped (kubectl output is full of them). Cross-field rules (multi-port names, duplicates,
+ * addressType, defaults) live in load.ts, where the whole object is known.
+ *
+ * Each message starts with `[CODE] `: zod issues carry no custom code for built-in checks, so the code rides in
+ * the message and load.ts splits it off. Issues without a prefix become E_FIELD.
+ */
+import { z } from 'zod';
+import { parseCIDR, parseIP } from '../net/ip.js';
+import type { ModelCode } from './codes.js';
+import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isLabelKey, isLabelValue } from './names.js';
+
+export function coded(code: ModelCode, message: string): string {
+  return `[${code}] ${message}`;
+}
+
+const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
+
+const str = (what: string, code: ModelCode = 'E_FIELD') => z.string({ error: coded(code, `must be a string`) });
+const bool = (what: string) => z.boolean({ error: coded('E_FIELD', `must be true or false`) });
+const int = (what: string, min: number, max: number, code: ModelCode) =>
+  z
+    .number({ error: coded(code, `must be an integer in ${min}..${max}`) })
+    .int({ error: coded(code, `must be an integer in ${min}..${max}`) })
+    .min(min, { error: coded(code, `must be in ${min}..${max}`) })
+    .max(max, { error: coded(code, `must be in ${min}..${max}`) });
+const list = <T extends z.ZodType>(item: T, what: string) =>
+  z.array(item, { error: coded('E_FIELD', `must be a list`) });
+const obj = <T extends z.ZodRawShape>(shape: T, what: string) =>
+  z.object(shape, { error: coded('E_FIELD', `must be an object`) });
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T, what: string, code: ModelCode = 'E_FIELD') =>
+  z.enum(values, { error: coded(code, `must be one of ${values.join(', ')}`) });
+
+export const protocol = oneOf(['TCP', 'UDP', 'SCTP'], 'protocol', 'E_PROTOCOL');
+export const port = (what = 'port') => int(what, 1, 65535, 'E_PORT_RANGE');
+
+/** Leading zeros are accepted in every IP field: kube-proxy parses them sloppily (load.ts warns). */
+const ip = (what: string) =>
+  str(what, 'E_INVALID_IP').refine((s) => parseIP(s, { sloppy: true }) !== undefined, {
+    error: coded('E_INVALID_IP', `is not a valid IP address`),
+  });
+const cidr = (what: string) =>
+  str(what, 'E_INVALID_IP').refine((s) => parseCIDR(s.trim(), { sloppy: true }) !== undefined, {
+    error: coded('E_INVALID_IP', `is not a valid CIDR`),
+  });
+const checked = (what: string, test: (s: string) => boolean, rule: string) =>
+  str(what, 'E_NAME').refine(test, { error: coded('E_NAME', `must be ${rule}`) });
+
+export const dnsLabel = (what: string) => checked(what, isDNS1123Label, 'a DNS-1123 label (lowercase alphanumerics and -)');
+export const dnsSubdomain = (what: string) =>
+  checked(what, isDNS1123Subdomain, 'a DNS-1123 subdomain (lowercase alphanumerics, - and .)');
+
+/** Label maps; bad keys and values are reported on the entry. */
+const labels = (what: string) =>
+  z.record(z.string(), z.unknown(), { error: coded('E_FIELD', `must be a map`) }).superRefine((map, ctx) => {
+    for (const [key, value] of Object.entries(map)) {
+      if (!isLabelKey(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: coded('E_NAME', `${JSON.stringify(key)} is not a valid ${what} key`) });
+      }
+      if (typeof value !== 'string' || !isLabelValue(value)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: coded('E_NAME', `${JSON.stringify(value)} is not a valid ${what} value`) });
+      }
+    }
+  }) as unknown as z.ZodType<Record<string, string>>;
+
+const metadata = (name: z.ZodType<string>) =>
+  obj(
+    {
+      name,
+      namespace: nullish(dnsLabel('metadata.namespace')),
+      labels: nullish(labels('metadata.labels')),
+      annotations: nullish(z.record(z.string(), z.unknown())),
+      deletionTimestamp: nullish(z.unknown()),
+    },
+    'metadata',
+  );
+
+// ---------------------------------------------------------------------------------------------------------
+
+const intOrString = (what: string) =>
+  z.union([z.number(), z.string()], { error: coded('E_FIELD', `must be a number or a port name`) });
+
+export const servicePort = obj(
+  {
+    name: nullish(str('port name', 'E_PORT_NAME')),
+    protocol: nullish(protocol),
+    port: port(),
+    targetPort: nullish(intOrString('targetPort')),
+    nodePort: nullish(int('nodePort', 0, 65535, 'E_PORT_RANGE')),
+  },
+  'port',
+);
+
+export const service = obj(
+  {
+    metadata: metadata(
+      checked('metadata.name', isDNS1035Label, 'a DNS-1035 label (lowercase alphanumerics and -, starting with a letter)'),
+    ),
+    spec: nullish(
+      obj(
+        {
+          type: nullish(oneOf(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'], 'spec.type')),
+          clusterIP: nullish(str('spec.clusterIP', 'E_INVALID_IP')),
+          clusterIPs: nullish(list(str('spec.clusterIPs[]', 'E_INVALID_IP'), 'spec.clusterIPs')),
+          externalName: nullish(str('spec.externalName')),
+          externalIPs: nullish(list(ip('externalIP'), 'spec.externalIPs')),
+          loadBalancerSourceRanges: nullish(list(cidr('loadBalancerSourceRange'), 'spec.loadBalancerSourceRanges')),
+          sessionAffinity: nullish(oneOf(['None', 'ClientIP'], 'spec.sessionAffinity')),
+          sessionAffinityConfig: nullish(
+            obj(
+              {
+                clientIP: nullish(
+                  obj({ timeoutSeconds: nullish(int('timeoutSeconds', 1, 86400, 'E_FIELD')) }, 'clientIP'),
+                ),
+              },
+              'spec.sessionAffinityConfig',
+            ),
+          ),
+          externalTrafficPolicy: nullish(oneOf(['Cluster', 'Local'], 'spec.externalTrafficPolicy')),
+          internalTrafficPolicy: nullish(oneOf(['Cluster', 'Local'], 'spec.internalTrafficPolicy')),
+          healthCheckNodePort: nullish(int('healthCheckNodePort', 0, 65535, 'E_PORT_RANGE')),
+          publishNotReadyAddresses: nullish(bool('spec.publishNotReadyAddresses')),
+          ipFamilies: nullish(list(oneOf(['IPv4', 'IPv6'], 'spec.ipFamilies[]'), 'spec.ipFamilies')),
+          selector: nullish(labels('spec.selector')),
+          ports: nullish(list(servicePort, 'spec.ports')),
+        },
+        'spec',
+      ),
+    ),
+    status: nullish(
+      obj(
+        {
+          loadBalancer: nullish(
+            obj(
+              {
+                ingress: nullish(
+                  list(
+                    obj(
+                      {
+                        ip: nullish(str('ingress ip', 'E_INVALID_IP')),
+                        hostname: nullish(str('ingress hostname')),
+                        ipMode: nullish(oneOf(['VIP', 'Proxy'], 'ipMode')),
+                      },
+                      'ingress',
+                    ),
+                    'status.loadBalancer.ingress',
+                  ),
+                ),
+              },
+              'status.loadBalancer',
+            ),
+          ),
+        },
+        'status',
+      ),
+    ),
+  },
+  'Service',
+);
+
+const conditions = obj(
+  {
+    ready: nullish(bool('conditions.ready')),
+    serving: nullish(bool('conditions.serving')),
+    terminating: nullish(bool('conditions.terminating')),
+  },
+  'conditions',
+);
+
+const targetRef = obj(
+  { kind: nullish(z.string()), namespace: nullish(z.string()), name: nullish(z.string()) },
+  'targetRef',
+);
+
+export const endpointSlice = obj(
+  {
+    metadata: metadata(dnsSubdomain('metadata.name')),
+    addressType: oneOf(['IPv4', 'IPv6', 'FQDN'], 'addressType'),
+    endpoints: nullish(
+      list(
+        obj(
+          {
+            addresses: list(str('address', 'E_INVALID_IP'), 'addresses')
+              .min(1, { error: coded('E_FIELD', 'an endpoint needs at least one address') })
+              .max(100, { error: coded('E_FIELD', 'an endpoint has at most 100 addresses') }),
+            conditions: nullish(conditions),
+            hostname: nullish(dnsLabel('hostname')),
+            nodeName: nullish(dnsSubdomain('nodeName')),
+            targetRef: nullish(targetRef),
+          },
+          'endpoint',
+        ),
+        'endpoints',
+      ),
+    ),
+    ports: nullish(
+      list(
+        obj(
+          {
+            name: nullish(str('port name', 'E_PORT_NAME')),
+            protocol: nullish(protocol),
+            port: nullish(int('port', 0, 65535, 'E_PORT_RANGE')),
+          },
+          'port',
+        ),
+        'ports',
+      ),
+    ),
+  },
+  'EndpointSlice',
+);
+
+const endpointAddress = obj(
+  {
+    ip: ip('ip'),
+    hostname: nullish(dnsLabel('hostname')),
+    nodeName: nullish(dnsSubdomain('nodeName')),
+    targetRef: nullish(targetRef),
+  },
+  'address',
+);
+
+export const endpoints = obj(
+  {
+    metadata: metadata(dnsSubdomain('metadata.name')),
+    subsets: nullish(
+      list(
+        obj(
+          {
+            addresses: nullish(list(endpointAddress, 'addresses')),
+            notReadyAddresses: nullish(list(endpointAddress, 'notReadyAddresses')),
+            ports: nullish(
+              list(
+                obj(
+                  { name: nullish(str('port name', 'E_PORT_NAME')), port: port(), protocol: nullish(protocol) },
+                  'port',
+                ),
+                'ports',
+              ),
+            ),
+          },
+          'subset',
+        ),
+        'subsets',
+      ),
+    ),
+  },
+  'Endpoints',
+);
+
+const container = obj(
+  {
+    name: nullish(z.string()),
+    restartPolicy: nullish(z.string()),
+    ports: nullish(
+      list(
+        obj(
+          {
+            name: nullish(str('port name', 'E_PORT_NAME')),
+            containerPort: port('containerPort'),
+            protocol: nullish(protocol),
+          },
+          'containerPort',
+        ),
+        'ports',
+      ),
+    ),
+  },
+  'container',
+);
+
+export const pod = obj(
+  {
+    metadata: metadata(dnsSubdomain('metadata.name')),
+    spec: nullish(
+      obj(
+        {
+          nodeName: nullish(dnsSubdomain('spec.nodeName')),
+          containers: nullish(list(container, 'spec.containers')),
+          initContainers: nullish(list(container, 'spec.initContainers')),
+        },
+        'spec',
+      ),
+    ),
+    status: nullish(
+      obj(
+        {
+          phase: nullish(z.string()),
+          podIP: nullish(ip('status.podIP')),
+          podIPs: nullish(list(obj({ ip: ip('status.podIPs[].ip') }, 'podIP'), 'status.podIPs')),
+          conditions: nullish(list(obj({ type: z.string(), status: z.string() }, 'condition'), 'status.conditions')),
+        },
+        'status',
+      ),
+    ),
+  },
+  'Pod',
+);
+
+export const node = obj(
+  {
+    metadata: metadata(dnsSubdomain('metadata.name')),
+    spec: nullish(
+      obj(
+        {
+          podCIDR: nullish(cidr('spec.podCIDR')),
+          podCIDRs: nullish(list(cidr('spec.podCIDRs[]'), 'spec.podCIDRs')),
+        },
+        'spec',
+      ),
+    ),
+    status: nullish(
+      obj(
+        {
+          addresses: nullish(list(obj({ type: z.string(), address: z.string() }, 'address'), 'status.addresses')),
+        },
+        'status',
+      ),
+    ),
+  },
+  'Node',
+);
+
+export type ServiceInput = z.infer<typeof service>;
+export type EndpointSliceInput = z.infer<typeof endpointSlice>;
+export type EndpointsInput = z.infer<typeof endpoints>;
+export type PodInput = z.infer<typeof pod>;
+export type NodeInput = z.infer<typeof node>;

@@ -1,0 +1,276 @@
+/**
+ * Text → documents. Each document is a plain JS value plus `locate(path)`, which turns a path into the
+ * file:line:col of the node at that path (or of its nearest existing ancestor), so later checks can point at
+ * the exact node that is wrong.
+ *
+ * YAML goes through the `yaml` package (with a LineCounter). JSON takes a fast path: JSON.parse for the value
+ * and a lazy scanner for positions, because a `kubectl get -o json` dump of a large cluster is tens of MB and
+ * building a YAML AST for it would dominate compile time. The two paths accept the same texts: when JSON.parse
+ * refuses a text, the YAML path decides (and reports the error with its position).
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { error, type Diagnostic, type Position } from '../diag/diagnostic.js';
+
+export interface Source {
+  /** Path as the user gave it, or `<stdin>`. */
+  file: string;
+  text: string;
+}
+
+export type Path = readonly (string | number)[];
+
+export interface ParsedDocument {
+  value: unknown;
+  /** Position of the value at `path`, or of the key itself with `{key: true}`; falls back to the nearest ancestor. */
+  locate(path: Path, options?: { key?: boolean }): Position;
+}
+
+/** Bounds alias expansion: real manifests use few aliases, a "billion laughs" document uses millions. */
+const MAX_ALIAS_COUNT = 1000;
+
+export function parseSource(source: Source): { documents: ParsedDocument[]; diagnostics: Diagnostic[] } {
+  const lines = lineIndex(source.text);
+  const binaryAt = firstBinaryChar(source.text);
+  if (binaryAt >= 0) {
+    return {
+      documents: [],
+      diagnostics: [error('E_BINARY', 'input is binary, not YAML or JSON text', lines.position(source.file, binaryAt))],
+    };
+  }
+  const json = parseJsonFast(source, lines);
+  if (json) return { documents: [json], diagnostics: [] };
+  return parseYaml(source);
+}
+
+/** NUL and the C0 controls YAML forbids (tab, LF, CR are fine); also U+FFFD left by a lossy UTF-8 decode. */
+function firstBinaryChar(text: string): number {
+  return text.search(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffd]/);
+}
+
+function parseYaml(source: Source): { documents: ParsedDocument[]; diagnostics: Diagnostic[] } {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(source.text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+    logLevel: 'silent',
+  });
+  const at = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file: source.file, line, col };
+  };
+  const documents: ParsedDocument[] = [];
+  const diagnostics: Diagnostic[] = [];
+  // parseAllDocuments returns an EmptyStream (an empty array) for text with no documents.
+  for (const doc of docs) {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) diagnostics.push(error('E_YAML_SYNTAX', firstLine(e.message), at(e.pos[0])));
+      continue;
+    }
+    if (doc.contents === null) continue;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      if (e instanceof ReferenceError) {
+        const message = /alias/i.test(e.message)
+          ? `more than ${MAX_ALIAS_COUNT} alias expansions; refusing a possible alias bomb`
+          : firstLine(e.message);
+        diagnostics.push(error('E_YAML_ALIASES', message, at(doc.contents.range?.[0] ?? 0)));
+        continue;
+      }
+      throw e;
+    }
+    if (value === null || value === undefined) continue;
+    documents.push({ value, locate: (path, options) => at(yamlOffset(doc, path, options?.key ?? false)) });
+  }
+  return { documents, diagnostics };
+}
+
+function yamlOffset(doc: Document, path: Path, key: boolean): number {
+  let node: unknown = doc.contents;
+  let offset = doc.contents?.range?.[0] ?? 0;
+  for (let i = 0; i < path.length; i++) {
+    const step = path[i];
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(step));
+      if (!pair) return offset;
+      const isLast = i === path.length - 1;
+      const keyNode = pair.key as Node;
+      const valueNode = pair.value as Node | null;
+      if (isLast && key) return keyNode.range?.[0] ?? offset;
+      // `port:` with no value: point at the key, the value node has no useful place.
+      offset = valueNode?.range?.[0] ?? keyNode.range?.[0] ?? offset;
+      if (valueNode && isScalar(valueNode) && valueNode.value === null && valueNode.range?.[0] === valueNode.range?.[1]) {
+        offset = keyNode.range?.[0] ?? offset;
+      }
+      node = valueNode;
+    } else if (isSeq(node) && typeof step === 'number') {
+      const item = node.items[step] as Node | undefined;
+      if (!item) return offset;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Positions
+
+interface LineIndex {
+  position(file: string, offset: number): Position;
+}
+
+/** Line starts are computed on first use: most files never need a position beyond their objects' starts. */
+function lineIndex(text: string): LineIndex {
+  let starts: number[] | undefined;
+  return {
+    position(file, offset) {
+      if (!starts) {
+        starts = [0];
+        for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+      }
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if ((starts[mid] ?? 0) <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      return { file, line: lo + 1, col: offset - (starts[lo] ?? 0) + 1 };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// JSON fast path
+
+function parseJsonFast(source: Source, lines: LineIndex): ParsedDocument | undefined {
+  const text = source.text;
+  const start = text.search(/\S/);
+  if (start < 0 || (text[start] !== '{' && text[start] !== '[')) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const scanner = jsonScanner(text);
+  return {
+    value,
+    locate: (path, options) => lines.position(source.file, scanner.offset(start, path, options?.key ?? false)),
+  };
+}
+
+/**
+ * Finds offsets inside valid JSON text without building values. Containers are indexed on first visit and
+ * memoized, so locating every item of a 20,000-item List costs one pass over the text, not 20,000.
+ */
+function jsonScanner(text: string) {
+  const arrays = new Map<number, number[]>();
+  const objects = new Map<number, Map<string, { key: number; value: number }>>();
+
+  const skipWs = (i: number): number => {
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+      i++;
+    }
+    return i;
+  };
+  const skipString = (i: number): number => {
+    // i is at the opening quote.
+    i++;
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c === 0x5c) i += 2;
+      else if (c === 0x22) return i + 1;
+      else i++;
+    }
+    return i;
+  };
+  const skipValue = (i: number): number => {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) return skipString(i);
+    if (c === 0x7b || c === 0x5b) {
+      let depth = 0;
+      while (i < text.length) {
+        const d = text.charCodeAt(i);
+        if (d === 0x22) {
+          i = skipString(i);
+          continue;
+        }
+        if (d === 0x7b || d === 0x5b) depth++;
+        else if (d === 0x7d || d === 0x5d) {
+          depth--;
+          if (depth === 0) return i + 1;
+        }
+        i++;
+      }
+      return i;
+    }
+    while (i < text.length && !/[\s,\]}]/.test(text[i] ?? '')) i++;
+    return i;
+  };
+  const arrayIndex = (open: number): number[] => {
+    let entries = arrays.get(open);
+    if (entries) return entries;
+    entries = [];
+    let i = skipWs(open + 1);
+    while (i < text.length && text[i] !== ']') {
+      entries.push(i);
+      i = skipWs(skipValue(i));
+      if (text[i] === ',') i = skipWs(i + 1);
+    }
+    arrays.set(open, entries);
+    return entries;
+  };
+  const objectIndex = (open: number): Map<string, { key: number; value: number }> => {
+    let entries = objects.get(open);
+    if (entries) return entries;
+    entries = new Map();
+    let i = skipWs(open + 1);
+    while (i < text.length && text[i] === '"') {
+      const keyEnd = skipString(i);
+      const raw = text.slice(i + 1, keyEnd - 1);
+      const name = raw.includes('\\') ? (JSON.parse(text.slice(i, keyEnd)) as string) : raw;
+      const value = skipWs(skipWs(keyEnd) + 1); // past ':'
+      entries.set(name, { key: i, value });
+      i = skipWs(skipValue(value));
+      if (text[i] === ',') i = skipWs(i + 1);
+    }
+    objects.set(open, entries);
+    return entries;
+  };
+
+  return {
+    offset(root: number, path: Path, key: boolean): number {
+      let at = root;
+      for (let s = 0; s < path.length; s++) {
+        const step = path[s];
+        const c = text[at];
+        if (c === '{') {
+          const entry = objectIndex(at).get(String(step));
+          if (!entry) return at;
+          if (key && s === path.length - 1) return entry.key;
+          at = entry.value;
+        } else if (c === '[' && typeof step === 'number') {
+          const entry = arrayIndex(at)[step];
+          if (entry === undefined) return at;
+          at = entry;
+        } else {
+          return at;
+        }
+      }
+      return at;
+    },
+  };
+}
