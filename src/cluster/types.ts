@@ -14,6 +14,8 @@ export interface Cluster {
   slices: EndpointSlice[];
   /** Pods of the input, for DNS answers (headless Services) and for explanations. */
   pods: PodInfo[];
+  /** Nodes of the input (pod CIDRs for NodeCIDR local detection, addresses); absent = none given. */
+  nodes?: NodeInfo[];
 }
 
 export interface Service {
@@ -106,5 +108,15 @@ export interface PodInfo {
   terminating: boolean;
   /** Container ports by name (named targetPort resolution). */
   namedPorts: { name: string; port: number; protocol: Protocol }[];
+  at: Position;
+}
+
+export interface NodeInfo {
+  name: string;
+  labels: Record<string, string>;
+  /** `spec.podCIDRs` (or `[spec.podCIDR]`), as written. */
+  podCIDRs: string[];
+  /** `status.addresses` whose type is InternalIP or ExternalIP. */
+  addresses: { type: string; address: string }[];
   at: Position;
 }

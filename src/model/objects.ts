@@ -5,7 +5,9 @@
  */
 import type { Position } from '../diag/diagnostic.js';
 import type { IPFamily } from '../net/ip.js';
-import type { EndpointSlice, PodInfo, Protocol, Service } from '../cluster/types.js';
+import type { EndpointSlice, NodeInfo, PodInfo, Protocol, Service } from '../cluster/types.js';
+
+export type { NodeInfo } from '../cluster/types.js';
 
 export type KubeObject = ServiceObject | EndpointSliceObject | EndpointsObject | PodObject | NodeObject;
 
@@ -78,14 +80,4 @@ export interface PodObject extends ObjectHeader {
 export interface NodeObject extends ObjectHeader {
   kind: 'Node';
   node: NodeInfo;
-}
-
-export interface NodeInfo {
-  name: string;
-  labels: Record<string, string>;
-  /** `spec.podCIDRs` (or `[spec.podCIDR]`). */
-  podCIDRs: string[];
-  /** `status.addresses` whose type is InternalIP or ExternalIP. */
-  addresses: { type: string; address: string }[];
-  at: Position;
 }
