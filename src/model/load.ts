@@ -10,6 +10,7 @@ import { error, sortDiagnostics, warning, type Diagnostic, type Position } from 
 import { parseIP, type IPFamily } from '../net/ip.js';
 import type { Endpoint, EndpointPort, EndpointSlice, LoadBalancerIngress, Protocol, Service, ServicePort } from '../cluster/types.js';
 import type { ModelCode } from './codes.js';
+import { codedIssues, formatPath } from './issues.js';
 import { isDNS1123Label, isDNS1123Subdomain, isIanaSvcName } from './names.js';
 import type {
   EndpointAddress,
@@ -164,15 +165,10 @@ class Context {
   }
 
   /** Runs a zod schema; issues become diagnostics at their node. */
-  parse<T>(s: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: ZodIssueLike[] } } }, value: unknown): T | undefined {
+  parse<T>(s: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: ZodIssue[] } } }, value: unknown): T | undefined {
     const result = s.safeParse(value);
     if (result.success) return result.data;
-    for (const issue of result.error.issues) {
-      const match = /^\[([A-Z_]+)\] (.*)$/s.exec(issue.message);
-      const code = (match?.[1] ?? 'E_FIELD') as ModelCode;
-      const message = match?.[2] ?? issue.message;
-      this.error(code, issue.path.filter((p): p is string | number => typeof p !== 'symbol'), message);
-    }
+    for (const issue of codedIssues(result.error.issues)) this.error(issue.code, issue.path, issue.message);
     return undefined;
   }
 
@@ -184,17 +180,7 @@ class Context {
   }
 }
 
-interface ZodIssueLike {
-  message: string;
-  path: PropertyKey[];
-}
-
-function formatPath(path: Path): string {
-  if (path.length === 0) return '';
-  let out = '';
-  for (const step of path) out += typeof step === 'number' ? `[${step}]` : out === '' ? step : `.${step}`;
-  return `${out}: `;
-}
+type ZodIssue = Parameters<typeof codedIssues>[0][number];
 
 function convert(kind: KubeObject['kind'], value: unknown, ctx: Context): KubeObject | undefined {
   switch (kind) {

@@ -23,6 +23,8 @@ export interface ParsedDocument {
   value: unknown;
   /** Position of the value at `path`, or of the key itself with `{key: true}`; falls back to the nearest ancestor. */
   locate(path: Path, options?: { key?: boolean }): Position;
+  /** The source text of the scalar at `path` (e.g. `0x4000` before YAML reads it as 16384); undefined when absent. */
+  raw(path: Path): string | undefined;
 }
 
 /** Bounds alias expansion: real manifests use few aliases, a "billion laughs" document uses millions. */
@@ -83,7 +85,14 @@ function parseYaml(source: Source): { documents: ParsedDocument[]; diagnostics: 
       throw e;
     }
     if (value === null || value === undefined) continue;
-    documents.push({ value, locate: (path, options) => at(yamlOffset(doc, path, options?.key ?? false)) });
+    documents.push({
+      value,
+      locate: (path, options) => at(yamlOffset(doc, path, options?.key ?? false)),
+      raw: (path) => {
+        const node = doc.getIn(path, true);
+        return isScalar(node) && node.range ? source.text.slice(node.range[0], node.range[1]) : undefined;
+      },
+    });
   }
   return { documents, diagnostics };
 }
@@ -167,6 +176,10 @@ function parseJsonFast(source: Source, lines: LineIndex): ParsedDocument | undef
   return {
     value,
     locate: (path, options) => lines.position(source.file, scanner.offset(start, path, options?.key ?? false)),
+    raw: (path) => {
+      const offset = scanner.exact(start, path);
+      return offset === undefined ? undefined : text.slice(offset, scanner.end(offset));
+    },
   };
 }
 
@@ -251,26 +264,34 @@ function jsonScanner(text: string) {
     return entries;
   };
 
-  return {
-    offset(root: number, path: Path, key: boolean): number {
-      let at = root;
-      for (let s = 0; s < path.length; s++) {
-        const step = path[s];
-        const c = text[at];
-        if (c === '{') {
-          const entry = objectIndex(at).get(String(step));
-          if (!entry) return at;
-          if (key && s === path.length - 1) return entry.key;
-          at = entry.value;
-        } else if (c === '[' && typeof step === 'number') {
-          const entry = arrayIndex(at)[step];
-          if (entry === undefined) return at;
-          at = entry;
-        } else {
-          return at;
-        }
+  /** Walks `path`; stops at the deepest existing node (`found` false when the path does not exist). */
+  const walk = (root: number, path: Path, key: boolean): { offset: number; found: boolean } => {
+    let at = root;
+    for (let s = 0; s < path.length; s++) {
+      const step = path[s];
+      const c = text[at];
+      if (c === '{') {
+        const entry = objectIndex(at).get(String(step));
+        if (!entry) return { offset: at, found: false };
+        if (key && s === path.length - 1) return { offset: entry.key, found: true };
+        at = entry.value;
+      } else if (c === '[' && typeof step === 'number') {
+        const entry = arrayIndex(at)[step];
+        if (entry === undefined) return { offset: at, found: false };
+        at = entry;
+      } else {
+        return { offset: at, found: false };
       }
-      return at;
+    }
+    return { offset: at, found: true };
+  };
+  return {
+    offset: (root: number, path: Path, key: boolean): number => walk(root, path, key).offset,
+    end: skipValue,
+    /** Offset of the value at `path`, or undefined when the path does not exist. */
+    exact(root: number, path: Path): number | undefined {
+      const { offset, found } = walk(root, path, false);
+      return found ? offset : undefined;
     },
   };
 }
