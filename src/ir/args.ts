@@ -37,6 +37,11 @@ const FLAG_OPTIONS: ReadonlySet<string> = new Set([
   'random', 'random-fully', 'persistent',
 ]);
 const TWO_ARG_OPTIONS: ReadonlySet<string> = new Set(['match-set', 'tcp-flags']);
+/** Target options that always take a value (so a missing one is an error, not a flag). */
+const TARGET_VALUE_OPTIONS: ReadonlySet<string> = new Set([
+  'to-destination', 'to-source', 'to-ports', 'reject-with', 'set-xmark', 'set-mark', 'or-mark', 'xor-mark', 'and-mark',
+  'log-prefix', 'log-level',
+]);
 
 const BASIC_FLAGS: Readonly<Record<string, 'source' | 'destination' | 'protocol' | 'inInterface' | 'outInterface'>> = {
   '-s': 'source', '--source': 'source', '--src': 'source',
@@ -46,7 +51,10 @@ const BASIC_FLAGS: Readonly<Record<string, 'source' | 'destination' | 'protocol'
   '-o': 'outInterface', '--out-interface': 'outInterface',
 };
 
-export type ArgsResult = { ok: true; parts: MatchPart[]; target?: Target } | { ok: false; message: string };
+/** On failure, `index` is the position in `args` of the word at fault (args.length when a word is missing). */
+export type ArgsResult =
+  | { ok: true; parts: MatchPart[]; target?: Target }
+  | { ok: false; message: string; index: number };
 
 /** Reads the words after `-A CHAIN` into match parts and a target. */
 export function partsFromArgs(args: readonly string[]): ArgsResult {
@@ -56,31 +64,31 @@ export function partsFromArgs(args: readonly string[]): ArgsResult {
   for (let i = 0; i < args.length; i++) {
     const word = args[i] as string;
     if (word === '!') {
-      if (negated) return { ok: false, message: 'double negation "! !"' };
+      if (negated) return { ok: false, message: 'double negation "! !"', index: i };
       negated = true;
       continue;
     }
     if (word === '-j' || word === '--jump' || word === '-g' || word === '--goto') {
-      if (negated) return { ok: false, message: `"!" cannot negate ${word}` };
+      if (negated) return { ok: false, message: `"!" cannot negate ${word}`, index: i };
       const name = args[i + 1];
-      if (name === undefined || name.startsWith('-')) return { ok: false, message: `${word} needs a target name` };
-      const options = readTargetOptions(args.slice(i + 2));
-      if (!options.ok) return { ok: false, message: options.message };
+      if (name === undefined || name.startsWith('-')) return { ok: false, message: `${word} needs a target name`, index: i + 1 };
+      const options = readTargetOptions(args, i + 2);
+      if (!options.ok) return options;
       return { ok: true, parts, target: { name, goto: word === '-g' || word === '--goto', options: options.options } };
     }
-    const basic = BASIC_FLAGS[word];
+    const basic = Object.hasOwn(BASIC_FLAGS, word) ? BASIC_FLAGS[word] : undefined;
     if (basic) {
       const value = args[++i];
-      if (value === undefined) return { ok: false, message: `${word} needs a value` };
+      if (value === undefined) return { ok: false, message: `${word} needs a value`, index: i };
       parts.push(basicPart(basic, negated, value));
       if (basic === 'protocol') modules.push(value.toLowerCase());
       negated = false;
       continue;
     }
     if (word === '-m' || word === '--match') {
-      if (negated) return { ok: false, message: '"!" cannot negate -m' };
+      if (negated) return { ok: false, message: '"!" cannot negate -m', index: i };
       const name = args[++i];
-      if (name === undefined || name.startsWith('-')) return { ok: false, message: '-m needs a module name' };
+      if (name === undefined || name.startsWith('-')) return { ok: false, message: '-m needs a module name', index: i };
       parts.push({ kind: 'module', name });
       modules.push(name);
       continue;
@@ -88,25 +96,31 @@ export function partsFromArgs(args: readonly string[]): ArgsResult {
     if (word.startsWith('--') && word.length > 2) {
       const name = word.slice(2);
       const module = ownerOf(name, modules);
-      if (module === undefined) return { ok: false, message: `option ${word} belongs to no loaded match (missing -m?)` };
+      if (module === undefined) return { ok: false, message: `option ${word} belongs to no loaded match (missing -m?)`, index: i };
       const arity = FLAG_OPTIONS.has(name) ? 0 : TWO_ARG_OPTIONS.has(name) ? 2 : -1;
       const values: string[] = [];
       if (arity >= 0) {
         for (let k = 0; k < arity; k++) {
           const value = args[++i];
-          if (value === undefined) return { ok: false, message: `${word} needs ${arity} value(s)` };
+          if (value === undefined) return { ok: false, message: `${word} needs ${arity} value(s)`, index: i };
           values.push(value);
         }
       } else {
-        // One value; unknown options of unknown modules take every word up to the next flag.
-        const known = MODULE_OPTIONS[module]?.includes(name) ?? false;
-        do {
+        // A known option takes one value. An option we do not know (of a module we do not know) takes
+        // every word up to the next flag, possibly none: real nodes carry `-m socket --transparent` & co.
+        const known = optionsOf(module)?.includes(name) ?? false;
+        if (known) {
           const value = args[i + 1];
-          if (value === undefined || (values.length > 0 && (value.startsWith('-') || value === '!'))) break;
+          if (value === undefined) return { ok: false, message: `${word} needs a value`, index: i + 1 };
           values.push(value);
           i++;
-        } while (!known || name === 'comment');
-        if (values.length === 0) return { ok: false, message: `${word} needs a value` };
+        }
+        if (!known || name === 'comment') {
+          for (let value = args[i + 1]; value !== undefined && !isFlag(value); value = args[i + 1]) {
+            values.push(value);
+            i++;
+          }
+        }
         // kube-proxy's unit-test fake stores base-chain comments unquoted: `--comment kubernetes service portals`.
         if (name === 'comment' && values.length > 1) values.splice(0, values.length, values.join(' '));
       }
@@ -114,9 +128,9 @@ export function partsFromArgs(args: readonly string[]): ArgsResult {
       negated = false;
       continue;
     }
-    return { ok: false, message: `unexpected word "${word}"` };
+    return { ok: false, message: `unexpected word "${word}"`, index: i };
   }
-  if (negated) return { ok: false, message: 'dangling "!"' };
+  if (negated) return { ok: false, message: 'dangling "!"', index: args.length };
   return { ok: true, parts };
 }
 
@@ -130,32 +144,47 @@ function basicPart(kind: (typeof BASIC_FLAGS)[string], negated: boolean, value: 
 function ownerOf(option: string, modules: readonly string[]): string | undefined {
   for (let k = modules.length - 1; k >= 0; k--) {
     const module = modules[k] as string;
-    if (MODULE_OPTIONS[module]?.includes(option)) return module;
+    if (optionsOf(module)?.includes(option)) return module;
   }
   for (let k = modules.length - 1; k >= 0; k--) {
     const module = modules[k] as string;
-    if (!(module in MODULE_OPTIONS)) return module;
+    if (optionsOf(module) === undefined) return module;
   }
   return undefined;
 }
 
 function readTargetOptions(
-  words: readonly string[],
-): { ok: true; options: TargetOption[] } | { ok: false; message: string } {
+  args: readonly string[],
+  from: number,
+): { ok: true; options: TargetOption[] } | { ok: false; message: string; index: number } {
   const options: TargetOption[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i] as string;
-    if (!word.startsWith('--')) return { ok: false, message: `unexpected word "${word}" after the target` };
+  for (let i = from; i < args.length; i++) {
+    const word = args[i] as string;
+    if (!word.startsWith('--')) return { ok: false, message: `unexpected word "${word}" after the target`, index: i };
     const name = word.slice(2);
     const values: string[] = [];
-    if (!FLAG_OPTIONS.has(name)) {
-      const value = words[++i];
-      if (value === undefined) return { ok: false, message: `${word} needs a value` };
-      values.push(value);
+    // Target extensions have many flags (`--notrack`, `--clamp-mss-to-pmtu`, ...): an option followed by
+    // another option or by nothing is a flag, unless it is one we know needs a value.
+    const next = args[i + 1];
+    if (!FLAG_OPTIONS.has(name) && next !== undefined && !next.startsWith('--')) {
+      values.push(next);
+      i++;
+    } else if (!FLAG_OPTIONS.has(name) && TARGET_VALUE_OPTIONS.has(name)) {
+      return { ok: false, message: `${word} needs a value`, index: i + 1 };
     }
     options.push({ name, args: values });
   }
   return { ok: true, options };
+}
+
+/** Own properties only: a module named `constructor` must not find Object.prototype's. */
+function optionsOf(module: string): readonly string[] | undefined {
+  return Object.hasOwn(MODULE_OPTIONS, module) ? MODULE_OPTIONS[module] : undefined;
+}
+
+/** A word that starts the next flag rather than continuing a value list. */
+function isFlag(word: string): boolean {
+  return word === '!' || (word.length > 1 && word.startsWith('-'));
 }
 
 /** The argument vector of a rule's parts and target, in written order (no `-A CHAIN`). */
