@@ -66,8 +66,10 @@ function parseYaml(source: Source): { documents: ParsedDocument[]; diagnostics: 
   const diagnostics: Diagnostic[] = [];
   // parseAllDocuments returns an EmptyStream (an empty array) for text with no documents.
   for (const doc of docs) {
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) diagnostics.push(error('E_YAML_SYNTAX', firstLine(e.message), at(e.pos[0])));
+    const syntax = doc.errors[0];
+    if (syntax) {
+      // Only the first: the parser's later errors in the same document are mostly echoes of it.
+      diagnostics.push(error('E_YAML_SYNTAX', firstLine(syntax.message), at(syntax.pos[0])));
       continue;
     }
     if (doc.contents === null) continue;
