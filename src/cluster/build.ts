@@ -8,7 +8,7 @@
  *    EndpointSlice mirroring controller does.
  * ExternalName Services get no endpoints from either controller.
  */
-import { warning, type Diagnostic } from '../diag/diagnostic.js';
+import { sortDiagnostics, warning, type Diagnostic } from '../diag/diagnostic.js';
 import { parseCIDR, parseIP, type IPFamily } from '../net/ip.js';
 import type { EndpointsObject, KubeObject, PodObject, ServiceObject } from '../model/objects.js';
 import type { Cluster, Endpoint, EndpointPort, EndpointSlice, NodeInfo, Service } from './types.js';
@@ -83,7 +83,7 @@ export function buildCluster(objects: readonly KubeObject[]): { cluster: Cluster
       pods: [...podsByNamespace.values()].flat().map((p) => p.pod),
       ...(nodes.length > 0 ? { nodes } : {}),
     },
-    diagnostics,
+    diagnostics: sortDiagnostics(diagnostics),
   };
 }
 
