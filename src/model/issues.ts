@@ -18,6 +18,8 @@ interface ZodIssueLike {
   message: string;
   path: PropertyKey[];
   keys?: string[];
+  /** Nested issues (a record key that failed its own schema). */
+  issues?: ZodIssueLike[];
 }
 
 export function codedIssues(issues: readonly ZodIssueLike[]): CodedIssue[] {
@@ -26,6 +28,11 @@ export function codedIssues(issues: readonly ZodIssueLike[]): CodedIssue[] {
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
     if (issue.code === 'unrecognized_keys' && issue.keys) {
       for (const k of issue.keys) out.push({ code: 'E_CONFIG_KEY', path: [...path, k], message: 'unknown key', key: true });
+      continue;
+    }
+    if (issue.code === 'invalid_key' && issue.issues?.[0]) {
+      const inner = codedIssues([issue.issues[0]])[0];
+      if (inner) out.push({ ...inner, path, key: true });
       continue;
     }
     const match = /^\[([A-Z_]+)\] (.*)$/s.exec(issue.message);

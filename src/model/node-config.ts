@@ -391,7 +391,7 @@ const nodeConfigSchema = z.strictObject({
 });
 
 /** Every field of KubeProxyConfiguration v1alpha1; the ones kproxy does not use are only type-checked loosely. */
-const ignored = z.unknown();
+const ignored = z.unknown().optional();
 const kubeProxyConfigurationSchema = z.strictObject({
   apiVersion: z.literal('kubeproxy.config.k8s.io/v1alpha1', { error: c('E_API_VERSION', 'must be kubeproxy.config.k8s.io/v1alpha1') }),
   kind: z.literal('KubeProxyConfiguration', { error: c('E_FIELD', 'must be KubeProxyConfiguration') }),
