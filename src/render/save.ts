@@ -126,6 +126,8 @@ function countersText(counters: Counters | undefined): string {
 // One rule.
 
 type OptionPart = Extract<MatchPart, { kind: 'option' }>;
+type AddressPart = Extract<MatchPart, { kind: 'source' | 'destination' }>;
+type InterfacePart = Extract<MatchPart, { kind: 'inInterface' | 'outInterface' }>;
 
 interface Match {
   name: string;
@@ -137,10 +139,10 @@ interface Match {
  * (iptables adds one kernel rule per source × destination pair).
  */
 export function saveRuleLines(rule: Rule, family: IPFamily): string[] {
-  let source: Extract<MatchPart, { kind: 'source' }> | undefined;
-  let destination: Extract<MatchPart, { kind: 'destination' }> | undefined;
-  let inInterface: Extract<MatchPart, { kind: 'inInterface' }> | undefined;
-  let outInterface: Extract<MatchPart, { kind: 'outInterface' }> | undefined;
+  let source: AddressPart | undefined;
+  let destination: AddressPart | undefined;
+  let inInterface: InterfacePart | undefined;
+  let outInterface: InterfacePart | undefined;
   let protocol: Extract<MatchPart, { kind: 'protocol' }> | undefined;
   const matches: Match[] = [];
   for (const part of rule.parts) {
