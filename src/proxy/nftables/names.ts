@@ -1,0 +1,56 @@
+/**
+ * kube-proxy's nftables names (spec kube-proxy-nftables.md §4.1). Unlike iptables mode, the readable service
+ * port text stays in the name: `service-P4ZYZVCF-testing/service/tcp/http`. The type prefix (`service-`,
+ * `endpoint-`, ...) sits outside the hashed text, so every chain of one service port shares the same hash.
+ */
+import type { ProxyEndpoint, ProxyServicePort } from '../service-ports.js';
+import { hashSuffix } from '../iptables/names.js';
+
+/** knftables' NameLengthMax (256) less room for the prefix kube-proxy adds. */
+const MAX_BASE_LENGTH = 240;
+
+/** `HASH8-text`, cut to 237 characters plus `...` when longer than 240. */
+export function hashedName(text: string): string {
+  const name = `${hashSuffix(text).slice(0, 8)}-${text}`;
+  return name.length > MAX_BASE_LENGTH ? `${name.slice(0, MAX_BASE_LENGTH - 3)}...` : name;
+}
+
+/** The spec port name of a service port (`""` when unnamed), recovered from `ns/name[:port]`. */
+export function specPortName(svc: ProxyServicePort): string {
+  const prefix = `${svc.service.namespace}/${svc.service.name}`;
+  return svc.portName.length > prefix.length ? svc.portName.slice(prefix.length + 1) : '';
+}
+
+/** `ns/svc/proto/portName`: the text every chain of the service port is named after. */
+export function servicePortText(svc: ProxyServicePort): string {
+  return `${svc.service.namespace}/${svc.service.name}/${svc.protocol}/${specPortName(svc)}`;
+}
+
+export interface NftServicePortNames {
+  /** `service-…`: cluster traffic policy chain. */
+  cluster: string;
+  /** `local-…`: local traffic policy chain. */
+  local: string;
+  /** `external-…`: NodePort, externalIP and LoadBalancer IP traffic. */
+  external: string;
+  /** `firewall-…`: LoadBalancer source-range check. */
+  firewall: string;
+}
+
+export function servicePortNames(svc: ProxyServicePort): NftServicePortNames {
+  const base = hashedName(servicePortText(svc));
+  return { cluster: `service-${base}`, local: `local-${base}`, external: `external-${base}`, firewall: `firewall-${base}` };
+}
+
+export interface NftEndpointNames {
+  /** `endpoint-…`: DNAT to this endpoint. */
+  chain: string;
+  /** `affinity-…`: client IPs recently sent to this endpoint (ClientIP session affinity). */
+  affinitySet: string;
+}
+
+/** The same endpoint in two service ports gets two chains; IPv6 colons become dots, as `:` is not allowed. */
+export function endpointNames(svc: ProxyServicePort, endpoint: ProxyEndpoint): NftEndpointNames {
+  const base = hashedName(`${servicePortText(svc)}__${endpoint.ip.replaceAll(':', '.')}/${endpoint.port}`);
+  return { chain: `endpoint-${base}`, affinitySet: `affinity-${base}` };
+}
