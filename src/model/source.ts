@@ -89,7 +89,10 @@ function parseYaml(source: Source): { documents: ParsedDocument[]; diagnostics: 
     if (value === null || value === undefined) continue;
     documents.push({
       value,
-      locate: (path, options) => at(yamlOffset(doc, path, options?.key ?? false)),
+      locate: (path, options) => {
+        const steps = [...path];
+        return lazyPosition(source.file, () => at(yamlOffset(doc, steps, options?.key ?? false)));
+      },
       raw: (path) => {
         const node = doc.getIn(path, true);
         return isScalar(node) && node.range ? source.text.slice(node.range[0], node.range[1]) : undefined;
@@ -136,6 +139,21 @@ function firstLine(message: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // Positions
 
+/**
+ * A Position whose line and column are computed on first read. Every object and port carries a position, but
+ * only the few that end up in a diagnostic or an explanation are ever read; resolving all of them eagerly
+ * costs more than parsing a large JSON input. The fields are enumerable getters, so spreading and comparing
+ * behave as with a plain object.
+ */
+function lazyPosition(file: string, resolve: () => Position): Position {
+  let resolved: Position | undefined;
+  const get = () => (resolved ??= resolve());
+  const position = { file } as Position;
+  Object.defineProperty(position, 'line', { enumerable: true, get: () => get().line });
+  Object.defineProperty(position, 'col', { enumerable: true, get: () => get().col });
+  return position;
+}
+
 interface LineIndex {
   position(file: string, offset: number): Position;
 }
@@ -177,7 +195,10 @@ function parseJsonFast(source: Source, lines: LineIndex): ParsedDocument | undef
   const scanner = jsonScanner(text);
   return {
     value,
-    locate: (path, options) => lines.position(source.file, scanner.offset(start, path, options?.key ?? false)),
+    locate: (path, options) => {
+      const steps = [...path];
+      return lazyPosition(source.file, () => lines.position(source.file, scanner.offset(start, steps, options?.key ?? false)));
+    },
     raw: (path) => {
       const offset = scanner.exact(start, path);
       return offset === undefined ? undefined : text.slice(offset, scanner.end(offset));
