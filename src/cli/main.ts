@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { runCli } from './program.js';
+
+const exitCode = await runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  readStdin: () => readFileSync(0, 'utf8'),
+});
+process.exitCode = exitCode;

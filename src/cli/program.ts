@@ -1,0 +1,56 @@
+/**
+ * The command line: commander parses, each command is a function of its options and the injected IO that
+ * returns an exit code (0 ok, 1 bad input or failed check, 2 usage error). Nothing here calls process.exit.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { runCheck } from './check.js';
+import { runCompile } from './compile.js';
+import type { CliIO } from './io.js';
+import { VERSION } from '../version.js';
+
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let exitCode = 0;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const program = new Command('kproxy')
+    .description('kube-proxy in the open: compile Services into netfilter rules, trace packets through them')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('compile')
+    .description('print the rules kube-proxy would write on a node for these manifests')
+    .argument('[inputs...]', 'manifest files or folders (YAML/JSON; folders are read recursively), - for stdin')
+    .addOption(new Option('--format <format>', 'output format').choices(['save', 'restore', 'json']).default('save'))
+    .option('--canonical', "sort as kube-proxy's tests compare (restore format)")
+    .addOption(new Option('--mode <mode>', 'proxy mode').choices(['iptables']).default('iptables'))
+    .addOption(new Option('--backend <backend>', 'iptables-save flavour for --format save').choices(['legacy', 'nft']).default('nft'))
+    .option('--node-config <file>', "node settings (conformance config.yaml format); a folder's node.yaml is used by default")
+    .option('--config <file>', 'a KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1)')
+    .option('--node-name <name>', 'node kube-proxy runs on (endpoints with this nodeName are local)')
+    .option('--node-ip <ip>', "the node's primary IP")
+    .option('--cluster-cidr <cidr>', 'pod CIDR of the cluster (local-traffic detection)')
+    .option('--masquerade-all', 'masquerade all traffic to ClusterIPs')
+    .option('--nodeport-addresses <cidrs>', 'comma-separated CIDRs of node addresses that accept NodePorts')
+    .option('--verbose', 'also say what was skipped and why')
+    .action(async (inputs: string[], options) => setExit(await runCompile(inputs, options, io)));
+
+  program
+    .command('check')
+    .description("run kube-proxy's consistency check (jumps to missing or empty chains, unused chains) on a payload")
+    .argument('<file>', 'iptables-restore payload or iptables-save dump, - for stdin')
+    .action(async (file: string) => setExit(await runCheck(file, io)));
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code) ? 0 : 2;
+    }
+    throw error;
+  }
+  return exitCode;
+}

@@ -1,0 +1,67 @@
+/**
+ * kproxy's pipeline, one phase after the other:
+ *
+ *   sources ──loadManifests──► objects ──buildCluster──► Cluster ──compileIptables──► ruleset IR ──render──► text
+ *
+ * Each phase is a pure function; diagnostics are collected per phase and the pipeline stops between phases
+ * when a phase reported an error.
+ */
+import { buildCluster } from './cluster/build.js';
+import type { Cluster } from './cluster/types.js';
+import { hasErrors, type Diagnostic } from './diag/diagnostic.js';
+import type { IptablesRuleset } from './ir/iptables.js';
+import { loadManifests, type SkippedObject, type Source } from './model/load.js';
+import type { NodeConfig } from './model/node-config.js';
+import { withBaseChainJumps } from './proxy/iptables/base-chains.js';
+import { compileIptables } from './proxy/iptables/compile.js';
+import { canonicalizeIptables } from './render/canonical.js';
+import { renderJson } from './render/json.js';
+import { renderRestore } from './render/restore.js';
+import { renderSave } from './render/save.js';
+
+export interface ClusterResult {
+  /** Undefined when loading reported errors. */
+  cluster: Cluster | undefined;
+  diagnostics: Diagnostic[];
+  skipped: SkippedObject[];
+}
+
+/** Manifests → Cluster: validation, API defaults, and the control plane's endpoint derivation. */
+export function loadCluster(sources: readonly Source[]): ClusterResult {
+  const loaded = loadManifests(sources);
+  if (hasErrors(loaded.diagnostics)) return { cluster: undefined, diagnostics: loaded.diagnostics, skipped: loaded.skipped };
+  const built = buildCluster(loaded.objects);
+  const diagnostics = [...loaded.diagnostics, ...built.diagnostics];
+  return { cluster: hasErrors(diagnostics) ? undefined : built.cluster, diagnostics, skipped: loaded.skipped };
+}
+
+export type IptablesFormat = 'restore' | 'save' | 'json';
+
+export interface RenderOptions {
+  format: IptablesFormat;
+  /** kube-proxy's test sort (restore format). */
+  canonical?: boolean;
+  /** iptables-save flavour: table order and header differ between the legacy and nf_tables backends. */
+  backend?: 'legacy' | 'nft';
+}
+
+/** Cluster → what kube-proxy's iptables mode writes, in the requested text form. */
+export function compileToText(cluster: Cluster, config: NodeConfig, options: RenderOptions): string {
+  return renderIptables(compileIptables(cluster, config), options);
+}
+
+export function renderIptables(payload: IptablesRuleset, options: RenderOptions): string {
+  switch (options.format) {
+    case 'restore': {
+      const text = renderRestore(payload);
+      return options.canonical ? canonicalizeIptables(text) : text;
+    }
+    case 'save':
+      return renderSave(withBaseChainJumps(payload), { backend: options.backend ?? 'nft' });
+    case 'json':
+      return renderJson(payload);
+  }
+}
+
+export { buildCluster, compileIptables, loadManifests, withBaseChainJumps };
+export type { Cluster, Diagnostic, IptablesRuleset, NodeConfig, Source };
