@@ -1,0 +1,269 @@
+/**
+ * IR → the `nft list ruleset` text, as nft 1.0.x prints a ruleset after loading our dump (checked against
+ * nft 1.0.6 in a scratch network namespace, test/nft-kernel.test.ts).
+ *
+ * Object order follows the dump (the kernel lists objects in creation order): sets then maps, each sorted by
+ * name, then chains sorted by name. Elements are printed in IR order; a real kernel lists hash-set elements
+ * in its own bucket order, which no printer can predict. Statements are printed in nft's spelling, not as
+ * written: `mark set mark or 0x4000` lists as `meta mark set meta mark | 0x00004000`, a one-element anonymous
+ * set `{ 10.0.0.0/8 }` as `10.0.0.0/8`, a timeout of 10800s as `3h`, priority -110 on prerouting as
+ * `dstnat - 10`.
+ */
+import type { NftChain, NftElement, NftExpr, NftFamily, NftOperand, NftRule, NftRuleset, NftSet, NftStatement, NftTable } from '../ir/nftables.js';
+import { NFT_PRIORITIES, verdictText } from '../ir/nftables.js';
+import { parseCIDR } from '../net/ip.js';
+import { byName, sortedTables } from './nft-dump.js';
+
+export function renderNftList(ruleset: NftRuleset): string {
+  return sortedTables(ruleset.tables).map(renderTable).join('');
+}
+
+function renderTable(table: NftTable): string {
+  const out: string[] = [`table ${table.family} ${table.name} {`];
+  if (table.flags?.length) out.push(`\tflags ${table.flags.join(',')}`);
+  if (table.comment !== undefined) out.push(`\tcomment ${quote(table.comment)}`);
+  // nft separates objects by a blank line, and the declarations from the first object only after flags.
+  let first = !table.flags?.length;
+  const separate = () => {
+    if (!first) out.push('');
+    first = false;
+  };
+  const dynamicSets = setsUpdatedByRules(table);
+  const sets = byName(table.sets.filter((s) => s.kind === 'set'));
+  const maps = byName(table.sets.filter((s) => s.kind === 'map'));
+  for (const set of [...sets, ...maps]) {
+    separate();
+    out.push(...renderSet(set, table.family, dynamicSets.has(set.name)));
+  }
+  for (const chain of byName(table.chains)) {
+    separate();
+    out.push(...renderChain(chain, table.family));
+  }
+  out.push('}');
+  return out.map((line) => `${line}\n`).join('');
+}
+
+/** Sets a rule adds to from the packet path: nft gives them the default size 65535 when none was declared. */
+function setsUpdatedByRules(table: NftTable): Set<string> {
+  const names = new Set<string>();
+  for (const chain of table.chains) {
+    for (const rule of chain.rules) for (const s of rule.statements) if (s.kind === 'set-update') names.add(s.set);
+  }
+  return names;
+}
+
+function renderSet(set: NftSet, family: NftFamily, updatedByRules: boolean): string[] {
+  const lines = [`\t${set.kind} ${set.name} {`];
+  const data = set.dataType === undefined ? '' : ` : ${set.dataType}`;
+  lines.push(set.typeof !== undefined ? `\t\ttypeof ${set.typeof}${data}` : `\t\ttype ${set.type}${data}`);
+  if (set.policy !== undefined && set.policy !== 'performance') lines.push(`\t\tpolicy ${set.policy}`);
+  const size = set.size ?? (updatedByRules ? 65535 : undefined);
+  if (size !== undefined) lines.push(`\t\tsize ${size}`);
+  const flags = orderedSetFlags(set);
+  if (flags.length > 0) lines.push(`\t\tflags ${flags.join(',')}`);
+  if (set.timeout !== undefined) lines.push(`\t\ttimeout ${formatDuration(set.timeout)}`);
+  if (set.gcInterval !== undefined) lines.push(`\t\tgc-interval ${formatDuration(set.gcInterval)}`);
+  if (set.autoMerge) lines.push('\t\tauto-merge');
+  if (set.comment !== undefined) lines.push(`\t\tcomment ${quote(set.comment)}`);
+  if (set.elements.length > 0) {
+    lines.push(`\t\telements = ${elementBlock(set, family)}`);
+  }
+  lines.push('\t}');
+  return lines;
+}
+
+/**
+ * nft prints flags in a fixed order; `timeout` alone is implied by a set timeout and then not printed.
+ */
+function orderedSetFlags(set: NftSet): string[] {
+  const flags = set.flags ?? [];
+  if (flags.length === 1 && flags[0] === 'timeout' && set.timeout !== undefined) return [];
+  const order = ['constant', 'dynamic', 'interval', 'timeout'];
+  const known = order.filter((f) => flags.includes(f));
+  return [...known, ...flags.filter((f) => !order.includes(f))];
+}
+
+/**
+ * nft breaks element lists after a number of elements that depends on the key type: 2 IPv4 addresses,
+ * 5 small integers (ports, protocols, marks), and 1 of anything else (IPv6, concatenations).
+ */
+function elementBlock(set: NftSet, family: NftFamily): string {
+  const perLine = elementsPerLine(set.typeof === undefined ? set.type : '');
+  let text = '{ ';
+  set.elements.forEach((element, i) => {
+    if (i > 0) text += i % perLine === 0 ? ',\n\t\t\t     ' : ', ';
+    text += elementListText(element, family, keyTypes(set));
+  });
+  return `${text} }`;
+}
+
+function elementsPerLine(type: string): number {
+  if (type === 'ipv4_addr' || type === 'ct_state' || type === 'ct_status' || type === 'pkt_type') return 2;
+  if (/^(inet_proto|inet_service|mark|integer|nf_proto|ifindex|uid|gid|classid|arp_op|tcp_flag|ct_dir)$/.test(type)) return 5;
+  return 1;
+}
+
+function keyTypes(set: NftSet): string[] {
+  return set.typeof === undefined ? set.type.split(' . ') : [];
+}
+
+function elementListText(element: NftElement, family: NftFamily, types: readonly string[]): string {
+  let text = element.key.map((k, i) => listValue(k, types[i] === 'mark' ? 'meta mark' : undefined)).join(' . ');
+  if (element.timeout !== undefined) text += ` timeout ${formatDuration(element.timeout)}`;
+  if (element.comment !== undefined) text += ` comment ${quote(element.comment)}`;
+  if (element.value) {
+    text += ` : ${element.value.kind === 'verdict' ? verdictText(element.value.verdict) : element.value.parts.join(' . ')}`;
+  }
+  void family;
+  return text;
+}
+
+function renderChain(chain: NftChain, family: NftFamily): string[] {
+  const lines = [`\tchain ${chain.name} {`];
+  if (chain.comment !== undefined) lines.push(`\t\tcomment ${quote(chain.comment)}`);
+  if (chain.base) {
+    const b = chain.base;
+    const device = b.device === undefined ? '' : ` device ${quote(b.device)}`;
+    lines.push(
+      `\t\ttype ${b.type} hook ${b.hook}${device} priority ${priorityText(b.priority, b.hook, family)}; policy ${b.policy ?? 'accept'};`,
+    );
+  }
+  for (const rule of chain.rules) lines.push(`\t\t${ruleListText(rule)}`);
+  lines.push('\t}');
+  return lines;
+}
+
+/** Within ±10 of a standard priority nft prints the name (`dstnat - 10`), where the name suits the hook. */
+export function priorityText(priority: number, hook: string, family: NftFamily): string {
+  if (family !== 'ip' && family !== 'ip6' && family !== 'inet') return String(priority);
+  for (const [name, value] of Object.entries(NFT_PRIORITIES)) {
+    const offset = priority - value;
+    if (Math.abs(offset) > 10) continue;
+    const fits = name === 'dstnat' ? hook === 'prerouting' : name === 'srcnat' ? hook === 'postrouting' : true;
+    if (!fits) break;
+    return offset === 0 ? name : `${name} ${offset > 0 ? '+' : '-'} ${Math.abs(offset)}`;
+  }
+  return String(priority);
+}
+
+/** One rule in nft's spelling; unknown statements keep their words. */
+export function ruleListText(rule: NftRule): string {
+  const parts = rule.statements.map(statementText);
+  if (rule.comment !== undefined) parts.push(`comment ${quote(rule.comment)}`);
+  return parts.join(' ');
+}
+
+function statementText(s: NftStatement): string {
+  switch (s.kind) {
+    case 'match': {
+      const left = exprText(s.left);
+      const context = fieldOf(s.left);
+      const op = s.op !== '==' ? `${s.op} ` : s.left.kind === 'bitwise' ? '== ' : '';
+      return `${left} ${op}${operandText(s.right, context)}`;
+    }
+    case 'vmap':
+      return `${exprText(s.key)} vmap ${operandText(s.map, undefined, true)}`;
+    case 'verdict':
+      return verdictText(s.verdict);
+    case 'reject':
+      return s.with ? `reject with ${s.with.join(' ')}` : 'reject';
+    case 'counter':
+      return `counter packets ${s.packets ?? 0n} bytes ${s.bytes ?? 0n}`;
+    case 'set-field':
+      return `${s.field} set ${'kind' in s.value && s.value.kind === 'value' ? listValue(s.value.value, s.field) : exprText(s.value as NftExpr)}`;
+    case 'masquerade':
+      return ['masquerade', ...s.flags].join(' ');
+    case 'nat': {
+      const address = s.address.includes(':') && s.port !== undefined ? `[${s.address}]` : s.address;
+      const target = s.port === undefined ? address : `${address}:${s.port}`;
+      return [s.type, ...(s.family ? [s.family] : []), 'to', target, ...s.flags].join(' ');
+    }
+    case 'set-update':
+      return `${s.op} @${s.set} { ${exprText(s.key)} }`;
+    case 'log':
+      return ['log', ...s.words].join(' ');
+    case 'unknown':
+      return s.words.join(' ');
+  }
+}
+
+function exprText(e: NftExpr): string {
+  switch (e.kind) {
+    case 'field':
+      return e.name;
+    case 'numgen':
+      return `numgen ${e.mode} mod ${e.mod}${e.offset === undefined ? '' : ` offset ${e.offset}`}`;
+    case 'bitwise':
+      return `${exprText(e.left)} ${e.op === 'and' ? '&' : e.op === 'or' ? '|' : '^'} ${listValue(e.value, fieldOf(e.left))}`;
+    case 'concat':
+      return e.parts.map(exprText).join(' . ');
+  }
+}
+
+function fieldOf(e: NftExpr): string | undefined {
+  return e.kind === 'field' ? e.name : e.kind === 'bitwise' ? fieldOf(e.left) : undefined;
+}
+
+function operandText(o: NftOperand, context: string | undefined, keepBraces = false): string {
+  switch (o.kind) {
+    case 'value':
+      return listValue(o.value, context);
+    case 'set-ref':
+      return `@${o.name}`;
+    case 'anon-set': {
+      const elements = context !== undefined && isAddressField(context) ? sortByAddress(o.elements) : o.elements;
+      const texts = elements.map((el) => {
+        let text = el.key.map((k) => listValue(k, context)).join(' . ');
+        if (el.value) text += ` : ${el.value.kind === 'verdict' ? verdictText(el.value.verdict) : el.value.parts.join(' . ')}`;
+        return text;
+      });
+      // nft folds a one-element anonymous set in a match into a plain value.
+      if (texts.length === 1 && !keepBraces) return texts[0] as string;
+      return `{ ${texts.join(', ')} }`;
+    }
+  }
+}
+
+function isAddressField(field: string): boolean {
+  return /^(ip|ip6) (saddr|daddr)$/.test(field);
+}
+
+/** Anonymous address sets are interval sets, which the kernel lists in address order. */
+function sortByAddress(elements: readonly NftElement[]): NftElement[] {
+  const keyed = elements.map((el) => {
+    const text = el.key[0] ?? '';
+    const cidr = parseCIDR(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`, { sloppy: true });
+    return { el, value: cidr?.network ?? 0n };
+  });
+  return keyed.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).map((k) => k.el);
+}
+
+/** A value as nft prints it in the context of a field: marks as 8-digit hex, host prefixes without `/32`. */
+function listValue(value: string, field: string | undefined): string {
+  if (field === 'meta mark' || field === 'ct mark') {
+    const n = /^0x[0-9a-f]+$/i.test(value) ? Number.parseInt(value.slice(2), 16) : /^\d+$/.test(value) ? Number(value) : undefined;
+    if (n !== undefined && n <= 0xffffffff) return `0x${n.toString(16).padStart(8, '0')}`;
+  }
+  const host = /^(.+)\/(32|128)$/.exec(value);
+  if (host && parseCIDR(value) !== undefined && (host[2] === '32') === !value.includes(':')) return host[1] as string;
+  return value;
+}
+
+/** nft's duration format: `3h`, `1m30s`, `1d1h1m1s`. */
+export function formatDuration(seconds: number): string {
+  if (seconds === 0) return '0s';
+  const units: [number, string][] = [[86400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']];
+  let rest = seconds;
+  let text = '';
+  for (const [size, unit] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0) text += `${n}${unit}`;
+    rest -= n * size;
+  }
+  return text;
+}
+
+/** nft prints strings between double quotes without escaping. */
+function quote(text: string): string {
+  return `"${text}"`;
+}
