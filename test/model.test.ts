@@ -7,9 +7,12 @@ import { MODEL_CODES } from '../src/model/codes.js';
 import type { KubeObject, ServiceObject } from '../src/model/objects.js';
 import { conformancePath, repoRoot } from './helpers.js';
 
+/** Most cases leave clusterIP out for brevity; its warning has a test of its own. */
+const notUnsetIP = (d: { code: string }) => d.code !== 'W_CLUSTER_IP_UNSET';
+
 /** Diagnostics as `CODE@line:col`, sorted; what the tests compare (never prose). */
 function codes(text: string, file = 'in.yaml'): string[] {
-  return loadManifests([{ file, text }]).diagnostics.map((d) => `${d.code}@${d.line}:${d.col}`);
+  return loadManifests([{ file, text }]).diagnostics.filter(notUnsetIP).map((d) => `${d.code}@${d.line}:${d.col}`);
 }
 
 function load(text: string, file = 'in.yaml') {
@@ -202,7 +205,7 @@ describe('all errors of all documents are collected', () => {
   test('duplicates across files', () => {
     const one = svc('  ports:\n  - port: 80\n');
     const r = loadManifests([{ file: 'a.yaml', text: one }, { file: 'b.yaml', text: one }]);
-    expect(r.diagnostics.map((d) => `${d.file}:${d.code}@${d.line}:${d.col}`)).toEqual(['b.yaml:E_DUPLICATE_OBJECT@4:9']);
+    expect(r.diagnostics.filter(notUnsetIP).map((d) => `${d.file}:${d.code}@${d.line}:${d.col}`)).toEqual(['b.yaml:E_DUPLICATE_OBJECT@4:9']);
     expect(r.objects).toHaveLength(1);
   });
 });
@@ -234,6 +237,13 @@ describe('defaults and semantics', () => {
   test('headless and ExternalName Services may omit ports', () => {
     expect(codes(svc('  clusterIP: None\n  selector: {app: a}\n'))).toEqual([]);
     expect(codes(svc('  type: ExternalName\n  externalName: maps.googleapis.com\n'))).toEqual([]);
+  });
+
+  test('a Service without clusterIP gets a warning (kube-proxy needs the allocated address)', () => {
+    const r = load(svc('  ports:\n  - port: 80\n'));
+    expect(r.diagnostics.map((d) => `${d.severity}:${d.code}@${d.line}:${d.col}`)).toEqual(['warning:W_CLUSTER_IP_UNSET@6:3']);
+    expect(r.objects).toHaveLength(1);
+    expect(codes(svc('  clusterIP: None\n  ports:\n  - port: 80\n'))).toEqual([]);
   });
 
   test('IPv4 leading zeros: accepted as written, with a warning', () => {

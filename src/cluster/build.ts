@@ -140,7 +140,9 @@ function slicesFromPods(s: ServiceObject, pods: readonly PodObject[]): { slices:
   }
 
   svc.ports.forEach((sp, i) => {
-    if (typeof sp.targetPort === 'string' && !resolved[i]) {
+    const name = sp.targetPort;
+    // Warn only when no selected Pod defines the name at all (not when the Pods that do are not running yet).
+    if (typeof name === 'string' && !resolved[i] && !selected.some((p) => findNamedPort(p, name, sp.protocol) !== undefined)) {
       diagnostics.push(
         warning(
           'W_NAMED_PORT_UNRESOLVED',

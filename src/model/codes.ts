@@ -22,6 +22,7 @@ export const MODEL_CODES = {
   E_CONFIG_KEY: 'an unknown key in a node config or KubeProxyConfiguration file',
   // Legal but suspicious.
   W_IP_LEADING_ZEROS: 'an IPv4 address with leading zeros; accepted (kube-proxy parses it sloppily), printed canonically',
+  W_CLUSTER_IP_UNSET: 'a Service without spec.clusterIP: the API server would allocate one, kube-proxy writes no rules without it',
   W_PORT_ZERO: 'an EndpointSlice port 0; the API server rejects it and kube-proxy skips the port',
   W_SELECTOR_NO_MATCH: "a Service selector that matches no Pod in the Service's namespace (the Service has no endpoints)",
   W_NAMED_PORT_UNRESOLVED: 'a named targetPort that no selected Pod defines (with that protocol)',

@@ -240,6 +240,9 @@ function convertService(input: schema.ServiceInput | undefined, ctx: Context): S
     ctx.error('E_FIELD', ['spec', 'clusterIPs', 1], 'dual-stack clusterIPs must be of different families');
   }
   const headless = clusterIP === 'None';
+  if (clusterIP === '' && type !== 'ExternalName') {
+    ctx.warn('W_CLUSTER_IP_UNSET', input.spec ? ['spec'] : [], 'no spec.clusterIP: give the address the API server allocated (kubectl get svc) to get rules for it');
+  }
 
   if (type === 'ExternalName') {
     const name = spec.externalName ?? '';
