@@ -273,7 +273,8 @@ export function ruleFromText(text: string): RuleParse {
       }
       elements.push(element);
       if (isPunct(peek(), ',')) pos++;
-      else if (!isPunct(peek(), '}')) fail('expected "," or "}"', peek()?.at ?? text.length);
+      else if (peek() === undefined) fail('missing "}"', text.length);
+      else if (!isPunct(peek(), '}')) fail('expected "," or "}"', (peek() as NftToken).at);
     }
     pos++;
     return elements;
