@@ -138,6 +138,12 @@ describe('errors have codes and the position of the offending node', () => {
       ['E_PROTOCOL@6:33'],
     ],
     [
+      'slice with two unnamed ports',
+      'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: s}\naddressType: IPv4\nports:\n- {name: "", port: 80}\n- {name: "", port: 81}\n',
+      ['E_DUPLICATE_PORT@7:10'],
+    ],
+    ['List items not a list', 'apiVersion: v1\nkind: List\nitems: {a: 1}\n', ['E_FIELD@3:8']],
+    [
       'Endpoints address IP',
       'apiVersion: v1\nkind: Endpoints\nmetadata: {name: e}\nsubsets:\n- addresses:\n  - ip: 11.11.11\n  ports:\n  - port: 80\n',
       ['E_INVALID_IP@6:9'],
@@ -426,6 +432,10 @@ describe('kubectl List output', () => {
       'a@5:9/5:70',
       'b@6:9/9:34',
     ]);
+  });
+
+  test('a List without apiVersion of its own', () => {
+    expect(codes('kind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a}\n  spec: {clusterIP: 10.0.0.1, ports: [{port: 80}]}\n')).toEqual([]);
   });
 
   test('typed lists (ServiceList from the API) give their kind to items without one', () => {

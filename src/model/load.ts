@@ -91,10 +91,7 @@ function visit(doc: ParsedDocument, value: unknown, base: Path, inherited: Inher
     sink.diagnostics.push(error('E_FIELD', 'kind: required string', doc.locate([...base, 'kind'])));
     return;
   }
-  if (typeof apiVersion !== 'string' || apiVersion === '') {
-    sink.diagnostics.push(error('E_API_VERSION', 'apiVersion: required string', doc.locate([...base, 'apiVersion'])));
-    return;
-  }
+  // A List wrapper needs no apiVersion of its own: its items carry theirs.
   if (kind.endsWith('List') && (kind === 'List' || 'items' in value)) {
     const items = value.items;
     if (items === null || items === undefined) return;
@@ -102,8 +99,12 @@ function visit(doc: ParsedDocument, value: unknown, base: Path, inherited: Inher
       sink.diagnostics.push(error('E_FIELD', 'items: must be a list', doc.locate([...base, 'items'])));
       return;
     }
-    const itemKind = kind === 'List' ? undefined : { kind: kind.slice(0, -'List'.length), apiVersion };
+    const itemKind = kind === 'List' ? undefined : { kind: kind.slice(0, -'List'.length), apiVersion: typeof apiVersion === 'string' ? apiVersion : undefined };
     items.forEach((item, i) => visit(doc, item, [...base, 'items', i], itemKind, sink));
+    return;
+  }
+  if (typeof apiVersion !== 'string' || apiVersion === '') {
+    sink.diagnostics.push(error('E_API_VERSION', 'apiVersion: required string', doc.locate([...base, 'apiVersion'])));
     return;
   }
   if (!isKnownKind(kind)) {
@@ -118,7 +119,7 @@ function visit(doc: ParsedDocument, value: unknown, base: Path, inherited: Inher
     return;
   }
   if (apiVersion !== API_VERSIONS[kind]) {
-    const hint = kind === 'EndpointSlice' && apiVersion.startsWith('discovery.k8s.io/') ? ' (v1beta1 was removed in Kubernetes 1.25)' : '';
+    const hint = apiVersion === 'discovery.k8s.io/v1beta1' ? ' (v1beta1 was removed in Kubernetes 1.25)' : '';
     sink.diagnostics.push(
       error(
         'E_API_VERSION',
@@ -384,9 +385,10 @@ function convertEndpointSlice(input: schema.EndpointSliceInput | undefined, ctx:
   const ports: EndpointPort[] = (input.ports ?? []).map((p, i) => {
     const path = ['ports', i];
     const name = p.name ?? null;
-    if (name !== null && name !== '') {
-      if (!isDNS1123Label(name)) ctx.error('E_PORT_NAME', [...path, 'name'], `${JSON.stringify(name)} is not a DNS-1123 label`);
-      noteDuplicate(names, name, i, ctx, [...path, 'name'], `port name ${name} is already used by ports[${names.get(name)}]`);
+    if (name !== null) {
+      if (name !== '' && !isDNS1123Label(name)) ctx.error('E_PORT_NAME', [...path, 'name'], `${JSON.stringify(name)} is not a DNS-1123 label`);
+      // Two unnamed ("") ports clash too: the name is what kube-proxy matches service ports by.
+      noteDuplicate(names, name, i, ctx, [...path, 'name'], `port name ${JSON.stringify(name)} is already used by ports[${names.get(name)}]`);
     }
     if (p.port === 0) ctx.warn('W_PORT_ZERO', [...path, 'port'], 'port 0 is not a valid port; kube-proxy skips it');
     return { name, port: p.port ?? null, protocol: p.protocol ?? 'TCP' };
