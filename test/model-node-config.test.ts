@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
   markForBit,
@@ -223,4 +224,14 @@ describe('flags', () => {
       '--nodeport-addresses:E_INVALID_IP',
     ]);
   });
+});
+
+test('random text never throws in the config parsers', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+      expect(Array.isArray(parseNodeConfig(text, 'n.yaml').diagnostics)).toBe(true);
+      expect(Array.isArray(parseKubeProxyConfiguration(text, 'k.yaml').diagnostics)).toBe(true);
+    }),
+    { numRuns: 300 },
+  );
 });

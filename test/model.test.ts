@@ -498,6 +498,23 @@ function stripPositions(objects: KubeObject[]): unknown {
   return JSON.parse(JSON.stringify(objects, (k, v) => (k === 'at' || k === 'nameAt' || k === 'selectorAt' || k === 'targetPortAt' || (k === 'labels' && v && v['endpointslice.kubernetes.io/managed-by']) ? undefined : v)));
 }
 
+describe('JSON positions', () => {
+  test('escaped keys, braces inside strings, unicode and CRLF do not confuse the scanner', () => {
+    const text = [
+      '{',
+      '  "kind": "List", "apiVersion": "v1", "x\\"}": "{[\\"]}",',
+      '  "items": [',
+      '    {"note": "é}]", "apiVersion": "v1", "kind": "Service",',
+      '     "metadata": {"name": "a", "labels": {"k": "v"}},',
+      '     "spec": {"clusterIP": "10.0.0.1", "ports": [{"port": 80, "protocol": "tcp"}]}}',
+      '  ]',
+      '}',
+    ].join('\r\n');
+    expect(JSON.parse(text)).toBeTruthy();
+    expect(codes(text, 'x.json')).toEqual(['E_PROTOCOL@6:75']);
+  });
+});
+
 describe('hostile input', () => {
   test('an alias bomb is refused quickly', () => {
     const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
