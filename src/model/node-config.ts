@@ -443,4 +443,7 @@ const kubeProxyConfigurationSchema = z.strictObject({
   windowsRunAsService: ignored,
   syncPeriod: duration.nullish(),
   minSyncPeriod: ignored,
+  // Removed fields that configs written by older kubeadm releases still carry.
+  udpIdleTimeout: ignored,
+  resourceContainer: ignored,
 });
