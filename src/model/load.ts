@@ -6,6 +6,7 @@
  * `discovery.k8s.io/v1` (v1beta1 was removed in Kubernetes 1.25 and its schema differs, so it is refused rather
  * than guessed). A kind kproxy does not read is skipped whatever its apiVersion.
  */
+import type { z } from 'zod';
 import { error, sortDiagnostics, warning, type Diagnostic, type Position } from '../diag/diagnostic.js';
 import { parseIP, type IPFamily } from '../net/ip.js';
 import type { Endpoint, EndpointPort, EndpointSlice, LoadBalancerIngress, Protocol, Service, ServicePort } from '../cluster/types.js';
@@ -166,7 +167,7 @@ class Context {
   }
 
   /** Runs a zod schema; issues become diagnostics at their node. */
-  parse<T>(s: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: ZodIssue[] } } }, value: unknown): T | undefined {
+  parse<T>(s: z.ZodType<T>, value: unknown): T | undefined {
     const result = s.safeParse(value);
     if (result.success) return result.data;
     for (const issue of codedIssues(result.error.issues)) this.error(issue.code, issue.path, issue.message);
@@ -180,8 +181,6 @@ class Context {
     }
   }
 }
-
-type ZodIssue = Parameters<typeof codedIssues>[0][number];
 
 function convert(kind: KubeObject['kind'], value: unknown, ctx: Context): KubeObject | undefined {
   switch (kind) {
