@@ -287,8 +287,9 @@ export function ruleFromText(text: string): RuleParse {
       pos++;
       return { kind: 'set-ref', name: (t as NftToken).text.slice(1) };
     }
-    // Outside braces a comma joins flag values: `ct state established,related`.
-    let value = readValueWords().join(' . ');
+    // Outside braces a comma joins flag values: `ct state established,related`. Quotes (nft lists
+    // interface names as `iif "cbr0"`) are not part of the value.
+    let value = readValueWords().map(unquote).join(' . ');
     while (isPunct(peek(), ',') && isWord(peek(1))) {
       pos++;
       value += `,${readScalar()}`;

@@ -244,6 +244,7 @@ function listValue(value: string, field: string | undefined): string {
     const n = /^0x[0-9a-f]+$/i.test(value) ? Number.parseInt(value.slice(2), 16) : /^\d+$/.test(value) ? Number(value) : undefined;
     if (n !== undefined && n <= 0xffffffff) return `0x${n.toString(16).padStart(8, '0')}`;
   }
+  if (field !== undefined && /^(iif|oif|iifname|oifname|meta (iif|oif)name|ct helper)$/.test(field)) return quote(value);
   const host = /^(.+)\/(32|128)$/.exec(value);
   if (host && parseCIDR(value) !== undefined && (host[2] === '32') === !value.includes(':')) return host[1] as string;
   return value;
