@@ -183,7 +183,7 @@ export function tracePacket(emu: Emulator, spec: PacketSpec | Packet, options: T
   }
   const origin: Origin = ('origin' in spec && spec.origin) || originOf(emu.node, pkt.src);
   const env: Env = { emu, state: options.state, now: options.now ?? 0, rng: options.rng };
-  const start = initialPath(env, pkt, origin, notes);
+  const start = initialPath(env, clonePacket(pkt), origin, notes);
   const done: Path[] = [];
   const work: Path[] = [start];
   while (work.length > 0) {
@@ -599,7 +599,7 @@ function recordMiss(path: Path, rule: CompiledRule, hook: Hook, reason: string):
 
 function matchedReason(rule: CompiledRule, c: MatchContext): string {
   const parts = rule.matchers.filter((m) => !m.text.startsWith('-m tcp') && !m.text.startsWith('-m udp') && !m.text.startsWith('-m sctp')).map((m) => m.why(c));
-  return parts.length ? parts.join('; ') : 'no conditions';
+  return parts.length ? parts.join('; ') : 'the rule has no conditions';
 }
 
 /** Applies a matched rule's target; true when the table's traversal is over (verdict or NAT). */
@@ -774,7 +774,7 @@ function finish(path: Path, env: Env): PathOutcome {
     hops,
     timeline: path.timeline,
     effects: path.effects,
-    route: path.route,
+    route: path.route && !path.route.pod && env.emu.node.pods.has(pkt.dst.value) ? { ...path.route, pod: env.emu.node.pods.get(pkt.dst.value) } : path.route,
     endReason: path.endReason,
   };
   if (path.rejectWith) out.rejectWith = path.rejectWith;

@@ -1,0 +1,326 @@
+/**
+ * `kproxy trace`: walk a packet (or a flow table, or N sampled connections) through the rules of a node.
+ * The rules come from manifests (compiled, with kube-proxy's base-chain jumps added) or from `--rules FILE`
+ * (an iptables-save dump or a restore payload). Returns an exit code: 0 ok, 1 bad input, 2 usage error.
+ */
+import { readFileSync } from 'node:fs';
+import type { Cluster } from '../cluster/types.js';
+import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
+import { buildNode } from '../emulate/node.js';
+import { explainTrace } from '../emulate/explain.js';
+import { checkFlow, flowPacket, parseFlows } from '../emulate/flows.js';
+import { parseProto, type Origin, type PacketSpec } from '../emulate/packet.js';
+import { resolveDestination } from '../emulate/resolve.js';
+import { compileRuleset } from '../emulate/ruleset.js';
+import { sampleConnections } from '../emulate/scenario.js';
+import { createEmulator, tracePacket, type Emulator, type Trace } from '../emulate/trace.js';
+import { formatProbability } from '../emulate/evaluate.js';
+import { loadCluster } from '../index.js';
+import { isBuiltinChain, type IptablesRuleset } from '../ir/iptables.js';
+import type { NodeConfig } from '../model/node-config.js';
+import { cidrContains, ipFromValue, parseIP } from '../net/ip.js';
+import { parseIptables } from '../parse/iptables.js';
+import { withBaseChainJumps } from '../proxy/iptables/base-chains.js';
+import { compileIptables } from '../proxy/iptables/compile.js';
+import { printDiagnostics, usage } from './compile.js';
+import type { CliIO } from './io.js';
+import { resolveNodeSettings, type NodeSettingsOptions } from './node-settings.js';
+import { readInputs } from './read-inputs.js';
+
+/** The command's IO; `readFile` (for --rules and --flows) defaults to the file system. */
+export interface TraceIO extends CliIO {
+  readFile?(path: string): string;
+}
+
+/** Rule sources and node settings, shared by `kproxy trace` and `kproxy test`. */
+export interface RulesOptions extends NodeSettingsOptions {
+  /** iptables-save dump or restore payload instead of (or besides) manifests. */
+  rules?: string;
+}
+
+/**
+ * Options of `kproxy trace` (commander gives strings; numbers are parsed here):
+ *   --src IP  --dst IP|SERVICE-NAME  --dport N  --sport N  --proto tcp|udp|sctp|icmp (default tcp)
+ *   --from pod|node|external   --namespace NS (for short Service names; default "default")
+ *   --rules FILE  --node-config FILE (+ the node flags of `compile`)  --json
+ *   --connections N [--interval SECONDS (default 1)] [--seed S (default 1)]   --flows FILE
+ */
+export interface TraceCommandOptions extends RulesOptions {
+  src?: string;
+  dst?: string;
+  dport?: string | number;
+  sport?: string | number;
+  proto?: string;
+  from?: string;
+  namespace?: string;
+  json?: boolean;
+  connections?: string | number;
+  interval?: string | number;
+  seed?: string | number;
+  flows?: string;
+}
+
+/** For `program.ts`: the options of `kproxy trace` as [flags, description] pairs, in help order. */
+export function describeTraceOptions(): [string, string][] {
+  return [
+    ['--src <ip>', 'source address (default: a pod on this node, the node IP with --from node, 203.0.113.10 with --from external)'],
+    ['--dst <destination>', 'destination: an IP, or a Service name (name, name.namespace, name.namespace.svc.cluster.local)'],
+    ['--dport <port>', 'destination port (tcp, udp, sctp)'],
+    ['--sport <port>', 'source port (default 40000)'],
+    ['--proto <protocol>', 'tcp, udp, sctp or icmp (default tcp)'],
+    ['--from <origin>', 'where the packet starts: pod, node or external (default: decided from the source address)'],
+    ['--namespace <ns>', 'namespace for short Service names (default "default")'],
+    ['--rules <file>', 'trace through an iptables-save dump or restore payload instead of compiling manifests'],
+    ['--node-config <file>', "node settings (conformance config.yaml format); a folder's node.yaml is used by default"],
+    ['--json', 'print the trace as JSON (an array with --flows or --connections)'],
+    ['--connections <n>', 'sample N new connections from the same client, keeping affinity state between them'],
+    ['--interval <seconds>', 'seconds between sampled connections (default 1)'],
+    ['--seed <n>', 'seed of the random draws when sampling (default 1)'],
+    ['--flows <file>', "trace every flow of a kube-proxy flow table (flows.yaml)"],
+  ];
+}
+
+export interface PreparedNode {
+  emu: Emulator;
+  cluster: Cluster | undefined;
+  config: NodeConfig;
+  /** Remarks for the explanation (e.g. base-chain jumps added). */
+  notes: string[];
+}
+
+export type Prepared = { ok: true; node: PreparedNode } | { ok: false; exitCode: number };
+
+/** Loads manifests and/or a rules file and the node settings, and builds the emulator. */
+export function prepareNode(inputs: readonly string[], options: RulesOptions, io: TraceIO): Prepared {
+  const readFile = io.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  if (inputs.length === 0 && !options.rules) return { ok: false, exitCode: usage(io, 'no input: give manifest files or folders, or --rules FILE') };
+  const files = inputs.length > 0 ? readInputs(inputs, io.readStdin) : { sources: [], usageErrors: [] as string[], nodeConfigFile: undefined };
+  if (files.usageErrors.length > 0) return { ok: false, exitCode: usage(io, ...files.usageErrors) };
+  const settings = resolveNodeSettings(options, files.nodeConfigFile);
+  if (!settings.ok && settings.usageError) return { ok: false, exitCode: usage(io, settings.usageError) };
+  const diagnostics: Diagnostic[] = [...settings.diagnostics];
+  let cluster: Cluster | undefined;
+  if (files.sources.length > 0) {
+    const loaded = loadCluster(files.sources);
+    diagnostics.push(...loaded.diagnostics);
+    cluster = loaded.cluster;
+  }
+  if (!settings.ok || hasErrors(diagnostics) || (files.sources.length > 0 && !cluster)) {
+    printDiagnostics(io, diagnostics);
+    return { ok: false, exitCode: 1 };
+  }
+  printDiagnostics(io, diagnostics);
+  const config = settings.config;
+  const notes: string[] = [];
+  let ruleset: IptablesRuleset;
+  if (options.rules) {
+    let text: string;
+    try {
+      text = readFile(options.rules);
+    } catch {
+      return { ok: false, exitCode: usage(io, `cannot read ${options.rules}`) };
+    }
+    const parsed = parseIptables(text, options.rules, config.ipFamily);
+    printDiagnostics(io, parsed.diagnostics);
+    if (hasErrors(parsed.diagnostics)) return { ok: false, exitCode: 1 };
+    ruleset = parsed.ruleset;
+    if (!hasBaseJumps(ruleset)) {
+      ruleset = withBaseChainJumps(ruleset);
+      notes.push(`${options.rules} has no rules in the built-in chains (a restore payload): kube-proxy's base-chain jumps were added`);
+    }
+  } else {
+    ruleset = withBaseChainJumps(compileIptables(cluster as Cluster, config));
+  }
+  const emu = createEmulator(compileRuleset(ruleset), buildNode(config, cluster));
+  return { ok: true, node: { emu, cluster, config, notes } };
+}
+
+/** A dump from a node has rules in INPUT/OUTPUT/PREROUTING...; kube-proxy's payload has none. */
+function hasBaseJumps(ruleset: IptablesRuleset): boolean {
+  return ruleset.tables.some((t) => t.rules.some((r) => isBuiltinChain(t.name, r.chain)));
+}
+
+function parseNumber(value: string | number | undefined, what: string, min: number, max: number): number | undefined | Error {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(n) || n < min || n > max || (what !== 'interval' && !Number.isInteger(n))) {
+    return new Error(`--${what} must be ${Number.isInteger(min) && what !== 'interval' ? 'an integer' : 'a number'} between ${min} and ${max}`);
+  }
+  return n;
+}
+
+export async function runTrace(inputs: readonly string[], options: TraceCommandOptions, io: TraceIO): Promise<number> {
+  const readFile = io.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const from = options.from;
+  if (from !== undefined && from !== 'pod' && from !== 'node' && from !== 'external') return usage(io, '--from must be pod, node or external');
+  const proto = parseProto(options.proto ?? 'tcp');
+  if (!proto) return usage(io, `--proto must be tcp, udp, sctp or icmp, not ${JSON.stringify(options.proto)}`);
+  const nums = {
+    dport: parseNumber(options.dport, 'dport', 1, 65535),
+    sport: parseNumber(options.sport, 'sport', 1, 65535),
+    connections: parseNumber(options.connections, 'connections', 1, 100000),
+    interval: parseNumber(options.interval, 'interval', 0, 1e9),
+    seed: parseNumber(options.seed, 'seed', 0, 2 ** 32 - 1),
+  };
+  for (const v of Object.values(nums)) if (v instanceof Error) return usage(io, v.message);
+  const n = nums as { [K in keyof typeof nums]: number | undefined };
+  if (options.flows && options.connections !== undefined) return usage(io, '--flows and --connections cannot be combined');
+  if (!options.flows && !options.dst) return usage(io, 'give --dst (an IP or a Service name), or --flows FILE');
+
+  const prepared = prepareNode(inputs, options, io);
+  if (!prepared.ok) return prepared.exitCode;
+  const { emu, cluster, notes } = prepared.node;
+
+  if (options.flows) {
+    let text: string;
+    try {
+      text = readFile(options.flows);
+    } catch {
+      return usage(io, `cannot read ${options.flows}`);
+    }
+    const flows = parseFlows(text, options.flows);
+    if (!flows.ok) {
+      for (const e of flows.errors) io.stderr(`${e}\n`);
+      return 1;
+    }
+    const traces: (Trace & { flow: string })[] = [];
+    const texts: string[] = [];
+    for (const flow of flows.flows) {
+      let detail;
+      try {
+        detail = tracePacket(emu, { ...flowPacket(flow), ...(from ? { origin: from as Origin } : {}) });
+      } catch (e) {
+        io.stderr(`kproxy: flow ${JSON.stringify(flow.name)}: ${(e as Error).message}\n`);
+        return 1;
+      }
+      traces.push({ flow: flow.name, ...detail.trace });
+      if (!options.json) {
+        const check = checkFlow(flow, detail.trace);
+        texts.push(`=== ${flow.name}: output ${JSON.stringify(check.got.output)}, masq ${check.got.masq}${flow.output !== undefined || flow.masq !== undefined ? (check.pass ? ' (as expected)' : ` (EXPECTED ${check.problems.join('; ')})`) : ''}`);
+        texts.push(explainTrace(detail, emu, { ...(cluster ? { cluster } : {}), notes }));
+      }
+    }
+    io.stdout(options.json ? `${JSON.stringify(traces, null, 2)}\n` : texts.join('\n'));
+    return 0;
+  }
+
+  const resolved = resolveDestination(options.dst as string, cluster, options.namespace ?? 'default', emu.node.family);
+  const headerNotes = [...notes];
+  let destination: string;
+  switch (resolved.kind) {
+    case 'unknown':
+      io.stderr(`kproxy: ${resolved.message}\n`);
+      return 1;
+    case 'ip':
+      destination = resolved.ip;
+      break;
+    case 'clusterIP':
+      destination = resolved.ip;
+      headerNotes.push(`${options.dst} → ${resolved.fqdn} → ${resolved.ip} (the ClusterIP of Service ${resolved.service.namespace}/${resolved.service.name}, as cluster DNS answers)`);
+      break;
+    case 'headless':
+      if (resolved.ips.length === 0) {
+        io.stdout(`${resolved.fqdn} is a headless Service (clusterIP: None) with no ready endpoints: cluster DNS returns no address, so there is no packet to trace. kube-proxy writes no rules for headless Services.\n`);
+        return 0;
+      }
+      destination = resolved.ips[0] as string;
+      headerNotes.push(
+        `${options.dst} → ${resolved.fqdn} is a headless Service: cluster DNS returns the Pod IPs themselves (${resolved.ips.join(', ')}); kube-proxy writes no rules for it. Tracing the first address; a client may pick any.`,
+      );
+      break;
+    case 'externalName': {
+      const message = [
+        `${resolved.fqdn} is an ExternalName Service: kube-proxy writes no rules for it at all.`,
+        `Cluster DNS (CoreDNS) answers a CNAME: ${resolved.fqdn} → ${resolved.externalName}. The client then resolves`,
+        `${resolved.externalName} with ordinary DNS and connects to that outside address directly; the packet leaves the`,
+        `node by its default route like any other traffic to the Internet, with no Service translation on the way.`,
+      ].join('\n');
+      if (options.json) io.stdout(`${JSON.stringify({ mode: 'iptables', destination: options.dst, dns: { name: resolved.fqdn, cname: resolved.externalName }, explanation: message, outcomes: [] }, null, 2)}\n`);
+      else io.stdout(`${message}\n`);
+      return 0;
+    }
+  }
+
+  let source = options.src;
+  if (source === undefined) {
+    const chosen = defaultSource(prepared.node, from as Origin | undefined, destination);
+    if (!chosen) return usage(io, 'give --src: no pod address is known on this node');
+    source = chosen.ip;
+    headerNotes.push(`no --src given: using ${chosen.ip} (${chosen.why})`);
+  }
+  const spec: PacketSpec = {
+    protocol: proto,
+    source,
+    destination,
+    ...(n.dport !== undefined ? { destinationPort: n.dport } : {}),
+    ...(n.sport !== undefined ? { sourcePort: n.sport } : {}),
+    ...(from ? { origin: from as Origin } : {}),
+  };
+  const srcIP = parseIP(source);
+  if (!srcIP) return usage(io, `--src ${JSON.stringify(source)} is not an IP address`);
+  if ((proto === 'tcp' || proto === 'udp' || proto === 'sctp') && n.dport === undefined) return usage(io, `--dport is needed for ${proto}`);
+
+  if (n.connections !== undefined) {
+    let runs;
+    try {
+      runs = sampleConnections(emu, spec, { connections: n.connections, interval: n.interval ?? 1, seed: n.seed ?? 1 });
+    } catch (e) {
+      return usage(io, (e as Error).message);
+    }
+    if (options.json) {
+      io.stdout(`${JSON.stringify(runs.map((r) => ({ connection: r.connection, time: r.time, ...r.trace })), null, 2)}\n`);
+      return 0;
+    }
+    const lines = [`${runs.length} connections ${n.interval ?? 1}s apart from ${source} to ${destination}${n.dport ? `:${n.dport}` : ''} (seed ${n.seed ?? 1}):`, ...headerNotes.map((x) => `  ${x}`)];
+    const counts = new Map<string, number>();
+    for (const r of runs) {
+      const o = r.paths[0];
+      if (!o) continue;
+      const where = o.dnat ?? (o.filterVerdict ? o.filterVerdict : o.finalDestination);
+      counts.set(where, (counts.get(where) ?? 0) + 1);
+      const sticky = o.hops.some((h) => h.matched && /--rcheck/.test(h.text));
+      const why = sticky ? 'affinity: sent back to the endpoint it used before' : o.hops.some((h) => /random draw/.test(h.reason)) ? `random pick (probability ${formatProbability(o.probability)})` : 'no choice involved';
+      lines.push(`  #${String(r.connection).padEnd(4)} t=${r.time}s  sport ${r.trace.packet.sourcePort ?? '-'}  → ${where}  ${o.result}${o.masquerade ? ', masqueraded' : ''}  (${why})`);
+    }
+    lines.push('', 'Totals:');
+    for (const [where, count] of counts) lines.push(`  ${where}: ${count} of ${runs.length}`);
+    io.stdout(`${lines.join('\n')}\n`);
+    return 0;
+  }
+
+  let detail;
+  try {
+    detail = tracePacket(emu, spec);
+  } catch (e) {
+    return usage(io, (e as Error).message);
+  }
+  if (options.json) io.stdout(`${JSON.stringify(detail.trace, null, 2)}\n`);
+  else io.stdout(explainTrace(detail, emu, { ...(cluster ? { cluster } : {}), notes: headerNotes }));
+  return 0;
+}
+
+/** A plausible client when --src is not given. */
+function defaultSource(node: PreparedNode, from: Origin | undefined, destination: string): { ip: string; why: string } | undefined {
+  const model = node.emu.node;
+  if (from === 'node') return model.primaryIP ? { ip: model.primaryIP.text, why: "this node's primary IP" } : { ip: model.family === 4 ? '127.0.0.1' : '::1', why: 'loopback' };
+  if (from === 'external') return { ip: model.family === 4 ? '203.0.113.10' : '2001:db8:ffff::10', why: 'a documentation address outside the cluster' };
+  const dst = parseIP(destination);
+  // A client that is not itself a backend: a free address in this node's pod network.
+  const bridge = model.interfaces.find((i) => i.role === 'pods' && i.addresses.length > 0)?.addresses[0];
+  for (const net of [bridge?.subnet, model.clusterCIDRs[0]]) {
+    if (!net) continue;
+    const hostBits = (net.family === 4 ? 32 : 128) - net.prefix;
+    if (hostBits < 2) continue;
+    for (let offset = hostBits >= 9 ? 254n : 2n; offset >= 2n; offset--) {
+      const ip = ipFromValue(net.family, net.network + offset);
+      if (!model.pods.has(ip.value) && ip.value !== dst?.value && cidrContains(net, ip)) {
+        return { ip: ip.text, why: `a pod address in ${net.text}${net === bridge?.subnet ? ", this node's pod network" : ''}` };
+      }
+    }
+  }
+  for (const pod of model.pods.values()) {
+    if (pod.local && pod.ip.value !== dst?.value) return { ip: pod.ip.text, why: `pod ${pod.namespace ?? ''}${pod.namespace ? '/' : ''}${pod.name ?? ''} on this node` };
+  }
+  if (from === undefined && model.primaryIP) return { ip: model.primaryIP.text, why: "no pod network is known: this node's primary IP" };
+  return undefined;
+}
