@@ -52,8 +52,10 @@ export interface NodeModel {
   /** Pod CIDRs of the cluster: sources inside are pods. */
   clusterCIDRs: CIDR[];
   serviceCIDRs: CIDR[];
-  /** Routes, most specific first. */
+  /** Routes, most specific first (host routes to pods are in `hostRoutes`). */
   routes: Route[];
+  /** Host routes (one pod each), by address: a cluster has many pods, so these are looked up, not scanned. */
+  hostRoutes: Map<bigint, Route>;
   /** Local pods reach the node through this interface; describes local-detector modes that match `-i`. */
   podInterface(ip: IP): string;
 }
@@ -129,9 +131,10 @@ export function buildNode(config: NodeConfig, cluster?: Cluster): NodeModel {
   };
 
   const routes: Route[] = [];
+  const hostRoutes = new Map<bigint, Route>();
   for (const pod of pods.values()) {
-    if (pod.local) routes.push({ destination: hostCIDR(pod.ip), kind: 'pod', iface: podInterface(pod.ip), pod });
-    else if (uplink) routes.push({ destination: hostCIDR(pod.ip), kind: 'remote-pod', iface: uplink, ...(pod.nodeName ? { via: pod.nodeName } : {}), pod });
+    if (pod.local) hostRoutes.set(pod.ip.value, { destination: hostCIDR(pod.ip), kind: 'pod', iface: podInterface(pod.ip), pod });
+    else if (uplink) hostRoutes.set(pod.ip.value, { destination: hostCIDR(pod.ip), kind: 'remote-pod', iface: uplink, ...(pod.nodeName ? { via: pod.nodeName } : {}), pod });
   }
   for (const iface of interfaces) {
     if (iface.role === 'loopback') continue;
@@ -164,6 +167,7 @@ export function buildNode(config: NodeConfig, cluster?: Cluster): NodeModel {
     clusterCIDRs,
     serviceCIDRs,
     routes,
+    hostRoutes,
     podInterface,
   };
 }
@@ -191,6 +195,8 @@ export function isLocal(node: NodeModel, ip: IP): boolean {
 /** The routing decision for a destination; undefined = no route (`Network is unreachable`). */
 export function route(node: NodeModel, ip: IP): Route | undefined {
   if (isLocal(node, ip)) return { destination: hostCIDR(ip), kind: 'local', iface: 'lo' };
+  const host = node.hostRoutes.get(ip.value);
+  if (host && host.destination.family === ip.family) return host;
   for (const r of node.routes) if (cidrContains(r.destination, ip)) return r;
   return undefined;
 }
