@@ -1,0 +1,154 @@
+/**
+ * `kproxy trace` and `kproxy test` in-process, with injected IO.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runTestFlows } from '../src/cli/test-flows.js';
+import { runTrace, type TraceCommandOptions } from '../src/cli/trace.js';
+import { conformancePath, repoRoot } from './helpers.js';
+
+function capture(files: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: {
+      stdout: (t: string) => void out.push(t),
+      stderr: (t: string) => void err.push(t),
+      readStdin: () => '',
+      readFile: (p: string) => files[p] ?? readFileSync(p, 'utf8'),
+    },
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
+}
+
+const kubia = path.join(repoRoot, 'rulesets', 'kubia');
+const fixture = path.join(repoRoot, 'test', 'fixtures', 'emulate', 'cluster');
+const staticCase = conformancePath('iptables/trace-packet-static');
+
+async function trace(inputs: string[], options: TraceCommandOptions, files?: Record<string, string>) {
+  const c = capture(files);
+  const code = await runTrace(inputs, options, c.io);
+  return { code, out: c.out(), err: c.err() };
+}
+
+describe('kproxy trace', () => {
+  it('pod → ClusterIP: hop by hop, then one line per outcome', async () => {
+    const r = await trace([kubia], { src: '10.244.1.7', dst: '10.96.0.10', dport: '80' });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Packet: tcp 10\.244\.1\.7:40000 → 10\.96\.0\.10:80, from a pod/);
+    expect(r.out).toMatch(/prerouting\s+nat\s+KUBE-SERVICES #1: matched/);
+    expect(r.out).toMatch(/-A KUBE-SERVICES -m comment --comment "default\/kubia cluster IP"/);
+    const outcomeLines = r.out.split('Outcomes:\n')[1]?.trim().split('\n') ?? [];
+    expect(outcomeLines).toHaveLength(3);
+    expect(outcomeLines.every((l) => l.includes('33.3%'))).toBe(true);
+    expect(r.out).toMatch(/10\.244\.2\.7:8080 \(DNAT\), source 10\.244\.1\.7 kept: leaves the node on eth0 toward node-2/);
+  });
+
+  it('--json has exactly the shape of the spec', async () => {
+    const r = await trace([kubia], { src: '10.244.1.7', dst: '10.96.0.10', dport: '80', json: true });
+    const t = JSON.parse(r.out);
+    expect(Object.keys(t)).toEqual(['mode', 'packet', 'outcomes']);
+    expect(t.packet).toEqual({ protocol: 'tcp', source: '10.244.1.7', sourcePort: 40000, destination: '10.96.0.10', destinationPort: 80, origin: 'pod' });
+    for (const o of t.outcomes) {
+      expect(Object.keys(o)).toEqual(['probability', 'dnat', 'filterVerdict', 'masquerade', 'result', 'finalSource', 'finalDestination', 'hops']);
+      for (const h of o.hops) expect(Object.keys(h).slice(0, 8)).toEqual(['hook', 'table', 'chain', 'rule', 'text', 'matched', 'reason', 'action']);
+    }
+    expect(t.outcomes.reduce((s: number, o: { probability: number }) => s + o.probability, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('ping to a ClusterIP explains why there is no reply', async () => {
+    const r = await trace([kubia], { proto: 'icmp', dst: '10.96.0.10' });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/no --src given/);
+    expect(r.out).toMatch(/Why there is no reply: 10\.96\.0\.10 \(Service default\/kubia\) is a ClusterIP/);
+    expect(r.out).toMatch(/--proto tcp --dport 80/);
+  });
+
+  it('Service names: short, with namespace, fully qualified, --namespace', async () => {
+    for (const [dst, ns] of [['kubia', undefined], ['kubia.default', undefined], ['kubia.default.svc.cluster.local', undefined]] as const) {
+      const r = await trace([kubia], { src: '10.244.1.7', dst, dport: '80', json: true, ...(ns ? { namespace: ns } : {}) });
+      expect(JSON.parse(r.out).packet.destination).toBe('10.96.0.10');
+    }
+    const web = await trace([fixture], { src: '10.244.1.7', dst: 'db', namespace: 'data', dport: '5432' });
+    expect(web.out).toMatch(/headless Service: cluster DNS returns the Pod IPs themselves \(10\.244\.1\.40, 10\.244\.2\.41\)/);
+    const missing = await trace([kubia], { src: '10.244.1.7', dst: 'kubia', namespace: 'other', dport: '80' });
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/no Service other\/kubia/);
+  });
+
+  it('ExternalName: explained, no rules', async () => {
+    const r = await trace([path.join(repoRoot, 'rulesets', 'google-map-externalname')], { dst: 'google-map', dport: '80' });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/ExternalName Service: kube-proxy writes no rules/);
+    expect(r.out).toMatch(/CNAME: google-map\.default\.svc\.cluster\.local → maps\.googleapis\.com/);
+  });
+
+  it('--connections shows affinity stickiness; JSON is an array', async () => {
+    const r = await trace([kubia], { src: '10.244.1.7', dst: 'kubia', dport: '80', connections: '5', seed: '3' });
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n').filter((l) => /^\s+#\d/.test(l));
+    expect(lines).toHaveLength(5);
+    expect(lines.slice(1).every((l) => l.includes('affinity'))).toBe(true);
+    const j = await trace([kubia], { src: '10.244.1.7', dst: 'kubia', dport: '80', connections: '4', interval: '20000', seed: '3', json: true });
+    const arr = JSON.parse(j.out);
+    expect(arr.map((t: { connection: number; time: number }) => [t.connection, t.time])).toEqual([[1, 0], [2, 20000], [3, 40000], [4, 60000]]);
+    expect(arr.every((t: { outcomes: unknown[] }) => t.outcomes.length === 1)).toBe(true);
+  });
+
+  it('--rules with a real iptables-save style ruleset and --node-config', async () => {
+    const r = await trace([], { rules: path.join(staticCase, 'input.iptables'), nodeConfig: path.join(staticCase, 'config.yaml'), src: '10.0.0.2', dst: '172.30.0.44', dport: '80', json: true });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).outcomes.map((o: { dnat: string }) => o.dnat)).toEqual(['10.180.0.4:80', '10.180.0.5:80']);
+  });
+
+  it('--rules with a restore payload adds the base-chain jumps', async () => {
+    const payload = ['*nat', ':KUBE-SERVICES - [0:0]', '-A KUBE-SERVICES -m tcp -p tcp -d 10.96.0.1 --dport 443 -j DNAT --to-destination 192.168.0.10:6443', 'COMMIT', ''].join('\n');
+    const r = await trace([], { rules: 'payload.txt', nodeConfig: path.join(kubia, 'node.yaml'), src: '10.244.1.7', dst: '10.96.0.1', dport: '443' }, { 'payload.txt': payload });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/base-chain jumps were added/);
+    expect(r.out).toMatch(/192\.168\.0\.10:6443 \(DNAT\)/);
+  });
+
+  it('--flows prints each flow and its answer; JSON is an array', async () => {
+    const flows = path.join(staticCase, 'flows.yaml');
+    const r = await trace([], { rules: path.join(staticCase, 'input.iptables'), nodeConfig: path.join(staticCase, 'config.yaml'), flows });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/=== multiple endpoints: output "10\.180\.0\.4:80, 10\.180\.0\.5:80", masq false \(as expected\)/);
+    const j = await trace([], { rules: path.join(staticCase, 'input.iptables'), nodeConfig: path.join(staticCase, 'config.yaml'), flows, json: true });
+    expect(JSON.parse(j.out)).toHaveLength(7);
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await trace([kubia], { src: '10.244.1.7' })).code).toBe(2);
+    expect((await trace([kubia], { dst: '10.96.0.10', proto: 'gre' })).code).toBe(2);
+    expect((await trace([kubia], { dst: '10.96.0.10' })).code).toBe(2);
+    expect((await trace([], { dst: '10.96.0.10', dport: '80' })).code).toBe(2);
+  });
+});
+
+describe('kproxy test', () => {
+  it('passes on the conformance flows (manifests and --rules)', async () => {
+    for (const name of ['clusterip-general-multiport-udp-sctp-hairpin', 'no-endpoints-reject']) {
+      const dir = conformancePath(`iptables/${name}`);
+      const c = capture();
+      const code = await runTestFlows(path.join(dir, 'flows.yaml'), [path.join(dir, 'input.yaml')], { nodeConfig: path.join(dir, 'config.yaml') }, c.io);
+      expect(c.err()).toBe('');
+      expect(code).toBe(0);
+      expect(c.out()).toMatch(/ passed, 0 failed/);
+    }
+    const c = capture();
+    const code = await runTestFlows(path.join(staticCase, 'flows.yaml'), [], { rules: path.join(staticCase, 'input.iptables'), nodeConfig: path.join(staticCase, 'config.yaml') }, c.io);
+    expect(code).toBe(0);
+    expect(c.out()).toMatch(/7 passed, 0 failed/);
+  });
+
+  it('fails (exit 1) and says what differed', async () => {
+    const flows = ['- name: wrong', '  sourceIP: 10.244.1.7', '  destIP: 10.96.0.10', '  destPort: 80', '  protocol: TCP', '  output: "10.244.1.5:8080"', '  masq: true', ''].join('\n');
+    const c = capture({ 'mine.yaml': flows });
+    const code = await runTestFlows('mine.yaml', [kubia], {}, c.io);
+    expect(code).toBe(1);
+    expect(c.out()).toMatch(/FAIL  wrong: output: expected "10\.244\.1\.5:8080", got "10\.244\.1\.5:8080, 10\.244\.1\.6:8080, 10\.244\.2\.7:8080"; masq: expected true, got false/);
+  });
+});
