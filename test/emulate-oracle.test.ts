@@ -178,7 +178,7 @@ describe("agreement with kube-proxy's test tracer", () => {
           mismatches.push(`${p.proto} ${p.src} → ${p.dst}:${p.port}: tracer ${JSON.stringify(expected)}, emulator ${JSON.stringify(got)}`);
         }
       }
-      expect(compared).toBeGreaterThan(100);
+      expect(compared).toBeGreaterThan(50);
       expect(mismatches).toEqual([]);
       console.log(`${c.name}: ${compared} probes agree`);
     });
