@@ -184,3 +184,28 @@ describe("agreement with kube-proxy's test tracer", () => {
     });
   }
 });
+
+describe('an iptables-save dump traces like the payload it came from', () => {
+  const overall = cases().find((c) => c.name === 'overall-iptables-rules');
+  for (const flavour of ['legacy', 'nft']) {
+    it(`overall-iptables-rules, ${flavour} rendering`, () => {
+      if (!overall) throw new Error('overall-iptables-rules case missing');
+      const text = readFileSync(conformancePath(`iptables/overall-iptables-rules/rendered/iptables-save.${flavour}.txt`), 'utf8');
+      const parsed = parseIptables(text, 'dump');
+      expect(parsed.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      const dump = createEmulator(compileRuleset(parsed.ruleset), overall.emu.node);
+      const view = (e: Emulator, p: Packet) =>
+        tracePacket(e, { protocol: p.proto as 'tcp', source: p.src, destination: p.dst, destinationPort: p.port }).trace.outcomes.map((o) => ({
+          p: Math.round(o.probability * 1e6) / 1e6,
+          dnat: o.dnat,
+          masq: o.masquerade,
+          verdict: o.filterVerdict,
+          result: o.result,
+          src: o.finalSource,
+          dst: o.finalDestination,
+          uncertain: o.uncertain ?? false,
+        }));
+      for (const p of probes(overall)) expect(view(dump, p)).toEqual(view(overall.emu, p));
+    });
+  }
+});
