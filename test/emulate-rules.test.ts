@@ -291,3 +291,23 @@ describe('sampling', () => {
     expect([...counts.keys()].sort()).toEqual([...expected.keys()].sort());
   });
 });
+
+describe('IPv6', () => {
+  it('matches, DNAT with brackets, LOCAL ::1 and node addresses', () => {
+    const v6 = resolveNodeConfig({ ipFamily: 6, nodeName: 'node-1', nodeIP: '2001:db8::2', nodeIPs: ['2001:db8::2'], clusterCIDR: 'fd00:10:244::/56', interfaces: { lo: ['::1/128'], eth0: ['2001:db8::2/64'] } });
+    const rs = ruleset({
+      nat: {
+        PREROUTING: [['-j', 'KUBE-SERVICES']],
+        'KUBE-SERVICES': [
+          ['-m', 'tcp', '-p', 'tcp', '-d', 'fd00:96::10', '--dport', '80', '-j', 'DNAT', '--to-destination', '[fd00:10:244:1::5]:8080'],
+          ['-m', 'addrtype', '--dst-type', 'LOCAL', '!', '-d', '::1/128', '-j', 'KUBE-NODEPORTS'],
+        ],
+        'KUBE-NODEPORTS': [['-m', 'tcp', '-p', 'tcp', '--dport', '30080', '-j', 'DNAT', '--to-destination', '[fd00:10:244:1::6]:8080']],
+      },
+    });
+    const emu = createEmulator(compileRuleset({ ...rs, family: 6 }), buildNode(v6));
+    expect(tracePacket(emu, tcp('fd00:10:244:1::9', 'fd00:96::10')).trace.outcomes[0]).toMatchObject({ dnat: '[fd00:10:244:1::5]:8080', finalDestination: '[fd00:10:244:1::5]:8080' });
+    expect(tracePacket(emu, tcp('2001:db8::99', '2001:db8::2', 30080)).trace.outcomes[0]?.dnat).toBe('[fd00:10:244:1::6]:8080');
+    expect(tracePacket(emu, tcp('::1', '::1', 30080)).trace.outcomes[0]).toMatchObject({ dnat: null, result: 'local' });
+  });
+});
