@@ -77,11 +77,38 @@ function maskFor(family: IPFamily, prefix: number): bigint {
   return prefix === 0 ? 0n : all ^ ((1n << (bits - BigInt(prefix))) - 1n);
 }
 
+const CANONICAL_V4 = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
+
+/**
+ * An address as written in a rule. Dotted quads without leading zeros (nearly every address kube-proxy writes)
+ * are read here directly; the general parser in net/ip is thorough but costs microseconds per address, which
+ * adds up on 100,000-rule dumps.
+ */
+export function parseRuleIP(text: string): IP | undefined {
+  if (CANONICAL_V4.test(text)) {
+    let value = 0;
+    for (const octet of text.split('.')) value = value * 256 + Number(octet);
+    return { family: 4, value: BigInt(value), text };
+  }
+  return parseIP(text, { sloppy: true });
+}
+
 /** `-s`/`-d` arguments: `a.b.c.d`, `a.b.c.d/len`, `a.b.c.d/255.255.0.0`, IPv6 likewise. */
 export function parseNet(text: string): Net | undefined {
   const slash = text.indexOf('/');
+  const tailText = slash < 0 ? '' : text.slice(slash + 1);
+  if (slash >= 0 && /^[0-9]{1,3}$/.test(tailText) && CANONICAL_V4.test(text.slice(0, slash))) {
+    const ip = parseRuleIP(text.slice(0, slash)) as IP;
+    const prefix = Number(tailText);
+    if (prefix > 32) return undefined;
+    const mask = maskFor(4, prefix);
+    const network = ip.value & mask;
+    const host = prefix === 32;
+    const netText = host ? ip.text : network === ip.value ? text : undefined;
+    if (netText !== undefined) return { family: 4, network, mask, host, text: netText };
+  }
   if (slash < 0) {
-    const ip = parseIP(text, { sloppy: true });
+    const ip = parseRuleIP(text);
     if (!ip) return undefined;
     return { family: ip.family, network: ip.value, mask: maskFor(ip.family, ip.family === 4 ? 32 : 128), host: true, text: ip.text };
   }
@@ -694,7 +721,7 @@ export function parseNatTo(text: string): { to: Endpoint; range: boolean } | und
     [host, portText] = text.split(':') as [string, string];
   }
   const [first, second] = host.split('-');
-  const ip = parseIP(first ?? '', { sloppy: true });
+  const ip = parseRuleIP(first ?? '');
   if (!ip) return undefined;
   let port: number | undefined;
   let range = second !== undefined;

@@ -166,7 +166,7 @@ function afterword(detail: TraceDetail, emu: Emulator, options: ExplainOptions):
   if (hasPorts(pkt.protocol)) return [];
   const dst = pkt.dst;
   const svcRules = [...(emu.rules.tables.get('nat')?.chains.get('KUBE-SERVICES')?.rules ?? []), ...(emu.rules.tables.get('filter')?.chains.get('KUBE-SERVICES')?.rules ?? [])].filter(
-    (r) => r.destinationKey === dst.value,
+    (r) => r.destinationKey === dst.text,
   );
   const service = options.cluster?.services.find((s) => s.clusterIP === dst.text || s.clusterIPs.includes(dst.text));
   const isClusterIP = service !== undefined || svcRules.length > 0 || emu.node.serviceCIDRs.some((c) => c.family === dst.family && (dst.value & maskOf(c.prefix, dst.family)) === c.network);

@@ -21,8 +21,8 @@ export interface CompiledRule {
   target: CompiledTarget | undefined;
   /** Rule-level problems found while compiling (unknown target, ...). */
   notes: string[];
-  /** The rule only matches packets to this one address (indexing key). */
-  destinationKey?: bigint;
+  /** The rule only matches packets to this one address: its canonical text (indexing key). */
+  destinationKey?: string;
   /** The rule only matches packets to this one destination port (indexing key). */
   portKey?: number;
 }
@@ -32,7 +32,7 @@ export interface IndexedRun {
   by: 'destination' | 'port';
   start: number;
   end: number;
-  positions: Map<bigint | number, number[]>;
+  positions: Map<string | number, number[]>;
 }
 
 export interface CompiledChain {
@@ -90,7 +90,7 @@ export function compileRuleset(ruleset: IptablesRuleset): CompiledRuleset {
       const chain = chains.get(rule.chain);
       if (!chain) continue;
       const number = chain.rules.length + 1;
-      chain.rules.push(compileRule(table.name, rule, number, exists));
+      chain.rules.push(new LazyRule(table.name, number, rule, exists));
       ruleCount++;
     }
     for (const chain of chains.values()) indexChain(chain);
@@ -99,35 +99,77 @@ export function compileRuleset(ruleset: IptablesRuleset): CompiledRuleset {
   return { family: ruleset.family, tables, masqueradeMask: findMasqueradeMask(tables), ruleCount };
 }
 
-function compileRule(table: string, rule: Rule, number: number, exists: (name: string) => boolean): CompiledRule {
-  const text = rule.origin?.text.trim().replace(/^\[\d+:\d+\]\s+/, '') ?? `-A ${rule.chain} ${argsOfRule(rule).map(quoteRestoreWord).join(' ')}`.trimEnd();
-  const target = compileTarget(rule.target, exists);
-  const compiled: CompiledRule = {
-    table,
-    chain: rule.chain,
-    number,
-    text,
-    matchers: compileMatchers(rule, `${table}/${rule.chain}/${number}`),
-    target,
-    notes: target?.kind === 'unknown' ? [target.why] : [],
-  };
-  const dest = rule.parts.filter((p) => p.kind === 'destination');
-  if (dest.length === 1 && dest[0]?.kind === 'destination' && !dest[0].negated) {
-    const net = parseNet(dest[0].address);
-    if (net?.host) compiled.destinationKey = net.network;
+/**
+ * Matches and target are compiled on first use: a 100,000-rule dump is mostly rules no traced packet reaches,
+ * and parsing all their addresses up front would dominate the time to the first trace.
+ */
+class LazyRule implements CompiledRule {
+  destinationKey?: string;
+  portKey?: number;
+  private compiledMatchers: Matcher[] | undefined;
+  private compiledTarget: { value: CompiledTarget | undefined } | undefined;
+  private renderedText: string | undefined;
+
+  constructor(
+    readonly table: string,
+    readonly number: number,
+    private readonly rule: Rule,
+    private readonly exists: (name: string) => boolean,
+  ) {
+    const dest = rule.parts.filter((p) => p.kind === 'destination');
+    const only = dest[0];
+    if (dest.length === 1 && only?.kind === 'destination' && !only.negated) {
+      const key = hostKey(only.address);
+      if (key !== undefined) this.destinationKey = key;
+    }
+    const ports = rule.parts.filter((p) => p.kind === 'option' && (p.name === 'dport' || p.name === 'destination-port'));
+    const port = ports[0];
+    if (ports.length === 1 && port?.kind === 'option' && !port.negated && /^[0-9]+$/.test(port.args[0] ?? '')) {
+      this.portKey = Number(port.args[0]);
+    }
   }
-  const ports = rule.parts.filter((p) => p.kind === 'option' && (p.name === 'dport' || p.name === 'destination-port'));
-  const port = ports[0];
-  if (ports.length === 1 && port?.kind === 'option' && !port.negated && /^[0-9]+$/.test(port.args[0] ?? '')) {
-    compiled.portKey = Number(port.args[0]);
+
+  get chain(): string {
+    return this.rule.chain;
   }
-  return compiled;
+
+  get text(): string {
+    this.renderedText ??=
+      this.rule.origin?.text.trim().replace(/^\[\d+:\d+\]\s+/, '') ?? `-A ${this.rule.chain} ${argsOfRule(this.rule).map(quoteRestoreWord).join(' ')}`.trimEnd();
+    return this.renderedText;
+  }
+
+  get matchers(): Matcher[] {
+    this.compiledMatchers ??= compileMatchers(this.rule, `${this.table}/${this.rule.chain}/${this.number}`);
+    return this.compiledMatchers;
+  }
+
+  get target(): CompiledTarget | undefined {
+    this.compiledTarget ??= { value: compileTarget(this.rule.target, this.exists) };
+    return this.compiledTarget.value;
+  }
+
+  get notes(): string[] {
+    const t = this.target;
+    return t?.kind === 'unknown' ? [t.why] : [];
+  }
+}
+
+/**
+ * The canonical text of a single-address `-d` (what `IP.text` of a packet would be), the index key. Plain
+ * dotted quads are canonical as written; anything else goes through net/ip.
+ */
+function hostKey(address: string): string | undefined {
+  const bare = address.endsWith('/32') || address.endsWith('/128') ? address.slice(0, address.lastIndexOf('/')) : address;
+  if (/^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/.test(bare)) return bare;
+  const net = parseNet(address);
+  return net?.host ? net.text : undefined;
 }
 
 function indexChain(chain: CompiledChain): void {
   const n = chain.rules.length;
   const runAt = new Int32Array(n).fill(-1);
-  const addRuns = (by: IndexedRun['by'], keyOf: (r: CompiledRule) => bigint | number | undefined) => {
+  const addRuns = (by: IndexedRun['by'], keyOf: (r: CompiledRule) => string | number | undefined) => {
     let i = 0;
     while (i < n) {
       if (runAt[i] !== -1 || keyOf(chain.rules[i] as CompiledRule) === undefined) {
@@ -137,9 +179,9 @@ function indexChain(chain: CompiledChain): void {
       let j = i;
       while (j < n && runAt[j] === -1 && keyOf(chain.rules[j] as CompiledRule) !== undefined) j++;
       if (j - i >= MIN_INDEXED_RUN) {
-        const positions = new Map<bigint | number, number[]>();
+        const positions = new Map<string | number, number[]>();
         for (let k = i; k < j; k++) {
-          const key = keyOf(chain.rules[k] as CompiledRule) as bigint | number;
+          const key = keyOf(chain.rules[k] as CompiledRule) as string | number;
           const list = positions.get(key);
           if (list) list.push(k);
           else positions.set(key, [k]);

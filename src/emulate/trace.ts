@@ -497,7 +497,7 @@ function runTable(path: Path, env: Env, work: Path[]): void {
     const runId = chain.runAt[frame.pos] as number;
     if (runId >= 0) {
       const run = chain.runs[runId] as CompiledChain['runs'][number];
-      const key = run.by === 'destination' ? path.pkt.dst.value : hasPorts(path.pkt.protocol) ? path.pkt.dport : -1;
+      const key = run.by === 'destination' ? path.pkt.dst.text : hasPorts(path.pkt.protocol) ? path.pkt.dport : -1;
       const positions = run.positions.get(key);
       let next = run.end;
       if (positions) {
