@@ -9,11 +9,11 @@
  */
 import { error, warning, type Diagnostic } from '../diag/diagnostic.js';
 import { partsFromArgs } from '../ir/args.js';
-import type { ChainDecl, Counters, IptablesRuleset, Rule, Table } from '../ir/iptables.js';
+import type { ChainDecl, Counters, IptablesRuleset, MatchPart, Rule, Table, Target } from '../ir/iptables.js';
 import { BUILTIN_CHAINS } from '../ir/iptables.js';
 import type { IPFamily } from '../net/ip.js';
 import type { IptCode } from './codes.js';
-import { tokenize } from './tokenize.js';
+import { tokenize, tokenizeWords } from './tokenize.js';
 
 export interface ParseIptablesResult {
   ruleset: IptablesRuleset;
@@ -25,12 +25,12 @@ interface OpenTable {
   table: Table;
   /** Line of the `*name` line, for the "not committed" error. */
   line: number;
-  /** Declared (or built-in) chains that were not deleted. */
-  live: Set<string>;
+  /** Declared chains that were not deleted, name → the one string rules share. */
+  live: Map<string, string>;
+  /** The table's built-in chains, usable without a chain line. */
+  builtins: readonly string[];
   /** Chains removed with `-X`. */
   deleted: Set<string>;
-  /** Chains with a `:NAME` (or `-N`) line in this table. */
-  declared: Set<string>;
 }
 
 const CH_HASH = 0x23; // #
@@ -51,6 +51,8 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
   let open: OpenTable | undefined;
   let sawV6 = false;
   let sawV4 = false;
+  let lastChain: string | undefined;
+  const intern = new Interner();
   const report = (code: IptCode, message: string, line: number, col: number): void => {
     diagnostics.push(error(code, message, { file, line, col }));
   };
@@ -84,15 +86,17 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
       if (!Object.hasOwn(BUILTIN_CHAINS, name)) {
         report('E_IPT_UNKNOWN_TABLE', `iptables has no table "${name}"`, lineNo, at + 2);
       }
+      lastChain = undefined;
       const table: Table = { name, chains: [], rules: [], deletedChains: [] };
       tables.push(table);
-      open = { table, line: lineNo, live: new Set(builtinChainsOf(name)), deleted: new Set(), declared: new Set() };
+      open = { table, line: lineNo, live: new Map(), builtins: builtinChainsOf(name), deleted: new Set() };
       continue;
     }
 
     if (line.startsWith('COMMIT', at) && line.slice(at + 6).trim() === '') {
       if (!open) report('E_IPT_NO_TABLE', 'COMMIT outside a table', lineNo, at + 1);
       open = undefined;
+      lastChain = undefined;
       continue;
     }
 
@@ -117,55 +121,50 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
       counters = parsed.counters;
       commandAt = parsed.end;
     }
-    const tokens = tokenize(line, commandAt);
+    const tokens = tokenizeWords(line, commandAt);
     if (!tokens.ok) {
       report('E_IPT_QUOTE', tokens.message, lineNo, tokens.col);
       continue;
     }
-    const { words, cols, quoted } = tokens;
+    const words = tokens.words;
     const command = words[0] as string;
-    const commandCol = cols[0] as number;
     if (command.charCodeAt(0) !== CH_DASH) {
-      report('E_IPT_SYNTAX', `unexpected line starting with "${command}"`, lineNo, commandCol);
+      report('E_IPT_SYNTAX', `unexpected line starting with "${command}"`, lineNo, columnOf(line, commandAt, words.length, 0));
       continue;
     }
     if (!open) {
-      report('E_IPT_NO_TABLE', `${command} outside a table (missing *table line?)`, lineNo, commandCol);
+      report('E_IPT_NO_TABLE', `${command} outside a table (missing *table line?)`, lineNo, columnOf(line, commandAt, words.length, 0));
       continue;
     }
-    const chain = words[1];
-    if (chain === undefined) {
+    const word1 = words[1];
+    if (word1 === undefined) {
       report('E_IPT_SYNTAX', `${command} needs a chain name`, lineNo, line.length + 1);
       continue;
     }
-    const chainCol = cols[1] as number;
-
     if (command === '-A' || command === '--append') {
-      if (open.deleted.has(chain) && !open.live.has(chain)) {
-        report('E_IPT_DELETED_CHAIN', `rule for chain ${chain} after "-X ${chain}"`, lineNo, chainCol);
-        continue;
-      }
-      if (!open.live.has(chain)) {
-        report('E_IPT_UNKNOWN_CHAIN', `chain ${chain} is not declared in table ${open.table.name}`, lineNo, chainCol);
-        continue;
-      }
-      // A quoted comment is one word: anything after it but before the next flag is junk, not more comment.
-      let junk = -1;
-      for (let k = 2; k < words.length - 2; k++) {
-        if (words[k] === '--comment' && quoted[k + 1] === true && !isFlagWord(words[k + 2] as string)) {
-          junk = k + 2;
-          break;
+      // The table's own copy of the name, so rules share one string per chain. Rules come grouped by chain,
+      // so the previous rule's chain answers most lookups without touching a large map.
+      let chain: string | undefined;
+      if (lastChain !== undefined && word1 === lastChain) chain = lastChain;
+      else chain = open.live.get(word1) ?? (open.builtins.includes(word1) ? word1 : undefined);
+      if (chain === undefined) {
+        if (open.deleted.has(word1)) {
+          report('E_IPT_DELETED_CHAIN', `rule for chain ${word1} after "-X ${word1}"`, lineNo, columnOf(line, commandAt, words.length, 1));
+        } else {
+          report('E_IPT_UNKNOWN_CHAIN', `chain ${word1} is not declared in table ${open.table.name}`, lineNo, columnOf(line, commandAt, words.length, 1));
         }
-      }
-      if (junk >= 0) {
-        report('E_IPT_SYNTAX', `unexpected word "${words[junk] as string}" after the comment`, lineNo, cols[junk] as number);
         continue;
       }
-      const args = words.slice(2);
-      const result = partsFromArgs(args);
+      lastChain = chain;
+      // A quoted comment is one word: anything after it but before the next flag is junk, not more comment.
+      const junk = junkAfterQuotedComment(line, commandAt, words);
+      if (junk >= 0) {
+        report('E_IPT_SYNTAX', `unexpected word "${words[junk] as string}" after the comment`, lineNo, columnOf(line, commandAt, words.length, junk));
+        continue;
+      }
+      const result = partsFromArgs(words, 2);
       if (!result.ok) {
-        const col = result.index < args.length ? (cols[result.index + 2] as number) : line.length + 1;
-        report('E_IPT_SYNTAX', result.message, lineNo, col);
+        report('E_IPT_SYNTAX', result.message, lineNo, columnOf(line, commandAt, words.length, result.index));
         continue;
       }
       if (family === undefined) {
@@ -176,51 +175,166 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
           }
         }
       }
-      const rule: Rule = { chain, parts: result.parts, origin: { line: lineNo, text: line } };
-      if (result.target) rule.target = result.target;
-      if (counters) rule.counters = counters;
+      // Exact-size arrays and objects built in one literal: spare array capacity and late-added properties
+      // would double the heap of a 400k-rule dump.
+      const parts = new Array<MatchPart>(result.parts.length);
+      for (let k = 0; k < parts.length; k++) parts[k] = intern.part(result.parts[k] as MatchPart);
+      const origin = { line: lineNo, text: line };
+      const target = result.target ? intern.target(result.target) : undefined;
+      let rule: Rule;
+      if (target && counters) rule = { chain, parts, target, counters, origin };
+      else if (target) rule = { chain, parts, target, origin };
+      else if (counters) rule = { chain, parts, counters, origin };
+      else rule = { chain, parts, origin };
       open.table.rules.push(rule);
       continue;
     }
 
+    const chain = word1;
     if (command === '-X' || command === '--delete-chain') {
       if (words.length > 2) {
-        report('E_IPT_SYNTAX', `unexpected word "${words[2] as string}" after -X ${chain}`, lineNo, cols[2] as number);
+        report('E_IPT_SYNTAX', `unexpected word "${words[2] as string}" after -X ${chain}`, lineNo, columnOf(line, commandAt, words.length, 2));
         continue;
       }
       if (isBuiltin(open.table.name, chain)) {
-        report('E_IPT_BUILTIN_CHAIN', `cannot delete built-in chain ${chain}`, lineNo, chainCol);
+        report('E_IPT_BUILTIN_CHAIN', `cannot delete built-in chain ${chain}`, lineNo, columnOf(line, commandAt, words.length, 1));
         continue;
       }
       if (!open.live.has(chain)) {
-        report('E_IPT_UNKNOWN_CHAIN', `chain ${chain} is not declared in table ${open.table.name}`, lineNo, chainCol);
+        report('E_IPT_UNKNOWN_CHAIN', `chain ${chain} is not declared in table ${open.table.name}`, lineNo, columnOf(line, commandAt, words.length, 1));
         continue;
       }
       open.live.delete(chain);
       open.deleted.add(chain);
+      lastChain = undefined;
       open.table.deletedChains.push({ name: chain, beforeRule: open.table.rules.length });
       continue;
     }
 
     if (command === '-N' || command === '--new-chain') {
       if (words.length > 2) {
-        report('E_IPT_SYNTAX', `unexpected word "${words[2] as string}" after -N ${chain}`, lineNo, cols[2] as number);
+        report('E_IPT_SYNTAX', `unexpected word "${words[2] as string}" after -N ${chain}`, lineNo, columnOf(line, commandAt, words.length, 2));
         continue;
       }
       if (isBuiltin(open.table.name, chain)) {
-        report('E_IPT_BUILTIN_CHAIN', `cannot create built-in chain ${chain}`, lineNo, chainCol);
+        report('E_IPT_BUILTIN_CHAIN', `cannot create built-in chain ${chain}`, lineNo, columnOf(line, commandAt, words.length, 1));
         continue;
       }
-      declareChain(open, { name: chain }, lineNo, chainCol, diagnostics, file);
+      declareChain(open, { name: chain }, lineNo, columnOf(line, commandAt, words.length, 1), diagnostics, file);
       continue;
     }
 
-    report('E_IPT_SYNTAX', `unsupported command "${command}" (expected -A, -X or -N)`, lineNo, commandCol);
+    report('E_IPT_SYNTAX', `unsupported command "${command}" (expected -A, -X or -N)`, lineNo, columnOf(line, commandAt, words.length, 0));
   }
   if (open) report('E_IPT_NO_COMMIT', `table ${open.table.name} is not committed (missing COMMIT)`, open.line, 1);
 
   const inferred: IPFamily = family ?? (sawV6 && !sawV4 ? 6 : 4);
   return { ruleset: { family: inferred, tables }, diagnostics };
+}
+
+/**
+ * Shares equal match parts and targets between rules. A 400k-rule dump repeats `-p tcp`, `-m comment`,
+ * `--dport 80`, a service's comment, `-j KUBE-MARK-MASQ` hundreds of thousands of times; keeping one frozen
+ * copy of each cuts the live heap, and with it the garbage collector's work, by more than half. Parsed parts
+ * are therefore immutable. Lookups go through nested maps so no key string is built per part.
+ */
+class Interner {
+  private readonly modules = new Map<string, MatchPart>();
+  /** [negated ? 1 : 0] → protocol → part. */
+  private readonly protocols = [new Map<string, MatchPart>(), new Map<string, MatchPart>()];
+  /** kind, negated → network → part (host addresses are nearly all distinct and not looked up). */
+  private readonly networks = new Map<string, Array<Map<string, MatchPart>>>();
+  /** module → option → [negated] → the single argument (or '' for none) → part. */
+  private readonly options = new Map<string, Map<string, Array<Map<string, MatchPart>>>>();
+  /** [goto ? 1 : 0] → chain or verdict → option-less target. */
+  private readonly jumps = [new Map<string, Target>(), new Map<string, Target>()];
+  /** The previous comment: a chain's rules usually repeat it (KUBE-SEP pairs), and comments are too many to map. */
+  private lastComment: MatchPart | undefined;
+
+  part(part: MatchPart): MatchPart {
+    let map: Map<string, MatchPart>;
+    let key: string;
+    switch (part.kind) {
+      case 'module':
+        map = this.modules;
+        key = part.name;
+        break;
+      case 'protocol':
+        map = this.protocols[part.negated ? 1 : 0] as Map<string, MatchPart>;
+        key = part.protocol;
+        break;
+      case 'source':
+      case 'destination': {
+        const a = part.address;
+        if (!a.includes('/') || a.endsWith('/32') || a.endsWith('/128')) return part;
+        map = pick(this.networks, part.kind, part.negated);
+        key = a;
+        break;
+      }
+      case 'option': {
+        if (part.args.length > 1) return part;
+        if (part.name === 'comment' && part.module === 'comment') {
+          const last = this.lastComment;
+          if (last?.kind === 'option' && last.negated === part.negated && last.args[0] === part.args[0]) return last;
+          Object.freeze(part.args);
+          this.lastComment = Object.freeze(part);
+          return part;
+        }
+        let byName = this.options.get(part.module);
+        if (!byName) this.options.set(part.module, (byName = new Map()));
+        map = pick(byName, part.name, part.negated);
+        key = part.args[0] ?? '';
+        break;
+      }
+      default:
+        return part;
+    }
+    const known = map.get(key);
+    if (known) return known;
+    if (part.kind === 'option') Object.freeze(part.args);
+    // Maps stay small (lookups into a large map cost cache misses); values past the cap are not shared.
+    if (map.size < INTERN_CAP) map.set(key, Object.freeze(part));
+    return part;
+  }
+
+  target(target: Target): Target {
+    if (target.options.length > 0) return { name: target.name, goto: target.goto, options: target.options.slice() };
+    const map = this.jumps[target.goto ? 1 : 0] as Map<string, Target>;
+    const known = map.get(target.name);
+    if (known) return known;
+    const fresh: Target = { name: target.name, goto: target.goto, options: Object.freeze([]) as unknown as Target['options'] };
+    if (map.size < INTERN_CAP) map.set(target.name, Object.freeze(fresh));
+    return fresh;
+  }
+}
+
+/** Entries per intern map: enough for every verdict, module, port and CIDR a node repeats. */
+const INTERN_CAP = 512;
+
+/** The map for (key, negated) in a two-level table, created on first use. */
+function pick<V>(table: Map<string, Array<Map<string, V>>>, key: string, negated: boolean): Map<string, V> {
+  let pair = table.get(key);
+  if (!pair) table.set(key, (pair = [new Map(), new Map()]));
+  return pair[negated ? 1 : 0] as Map<string, V>;
+}
+
+/** Column of word `index` (end of line past the last word); tokenizes again, as only diagnostics need it. */
+function columnOf(line: string, commandAt: number, count: number, index: number): number {
+  return index < count ? (tokenize(line, commandAt).cols[index] as number) : line.length + 1;
+}
+
+/**
+ * Index of the first word after a double-quoted `--comment` value that is not a flag (junk the kernel
+ * would refuse), or -1. Unquoted multi-word comments are kube-proxy's test-fake style and are accepted.
+ */
+function junkAfterQuotedComment(line: string, commandAt: number, words: string[]): number {
+  for (let k = 2; k < words.length - 2; k++) {
+    if (words[k] === '--comment' && !isFlagWord(words[k + 2] as string)) {
+      const quoted = tokenize(line, commandAt).quoted;
+      return quoted[k + 1] === true ? k + 2 : -1;
+    }
+  }
+  return -1;
 }
 
 /** `:NAME POLICY [packets:bytes]` (counters optional, as iptables-restore allows). */
@@ -289,15 +403,14 @@ function declareChain(
   diagnostics: Diagnostic[],
   file: string,
 ): void {
-  if (open.declared.has(decl.name) && !open.deleted.has(decl.name)) {
+  if (open.live.has(decl.name)) {
     const message = `chain ${decl.name} is declared twice in table ${open.table.name}`;
     diagnostics.push(warning('W_IPT_DUPLICATE_CHAIN', message, { file, line: lineNo, col }));
     return;
   }
   open.table.chains.push(decl);
-  open.declared.add(decl.name);
-  open.live.add(decl.name);
-  open.deleted.delete(decl.name);
+  open.live.set(decl.name, decl.name);
+  if (open.deleted.size > 0) open.deleted.delete(decl.name);
 }
 
 /** `[packets:bytes]` starting at `at`; returns the counters and the offset just past `]`. */

@@ -28,6 +28,18 @@ const BACKSLASH = 0x5c;
 
 /** Tokenizes `line` from offset `start` (0-based) to its end; columns are reported relative to the line. */
 export function tokenize(line: string, start = 0): TokenizeResult {
+  return split(line, start, true);
+}
+
+/**
+ * The words only (`cols` and `quoted` left empty), for the hot path of a large parse; callers tokenize again
+ * with positions when they need one for a diagnostic.
+ */
+export function tokenizeWords(line: string, start = 0): TokenizeResult {
+  return split(line, start, false);
+}
+
+function split(line: string, start: number, positions: boolean): TokenizeResult {
   const words: string[] = [];
   const cols: number[] = [];
   const quoted: boolean[] = [];
@@ -48,8 +60,10 @@ export function tokenize(line: string, start = 0): TokenizeResult {
     }
     if (i >= n || c === SPACE || c === TAB) {
       words.push(line.slice(wordStart, i));
-      cols.push(wordStart + 1);
-      quoted.push(false);
+      if (positions) {
+        cols.push(wordStart + 1);
+        quoted.push(false);
+      }
       continue;
     }
     // The word contains a quote: build it piecewise.
@@ -79,8 +93,10 @@ export function tokenize(line: string, start = 0): TokenizeResult {
       return { ok: false, col: quoteCol, message: 'unterminated quote', words, cols, quoted };
     }
     words.push(text);
-    cols.push(wordStart + 1);
-    quoted.push(true);
+    if (positions) {
+      cols.push(wordStart + 1);
+      quoted.push(true);
+    }
   }
   return { ok: true, words, cols, quoted };
 }
