@@ -52,6 +52,8 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
   let sawV6 = false;
   let sawV4 = false;
   let lastChain: string | undefined;
+  /** Word buffer reused for every line (the words themselves are fresh strings). */
+  const words: string[] = [];
   const intern = new Interner();
   const report = (code: IptCode, message: string, line: number, col: number): void => {
     diagnostics.push(error(code, message, { file, line, col }));
@@ -121,12 +123,11 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
       counters = parsed.counters;
       commandAt = parsed.end;
     }
-    const tokens = tokenizeWords(line, commandAt);
-    if (!tokens.ok) {
-      report('E_IPT_QUOTE', tokens.message, lineNo, tokens.col);
+    const badQuote = tokenizeWords(line, commandAt, words);
+    if (badQuote >= 0) {
+      report('E_IPT_QUOTE', 'unterminated quote', lineNo, badQuote);
       continue;
     }
-    const words = tokens.words;
     const command = words[0] as string;
     if (command.charCodeAt(0) !== CH_DASH) {
       report('E_IPT_SYNTAX', `unexpected line starting with "${command}"`, lineNo, columnOf(line, commandAt, words.length, 0));

@@ -28,21 +28,32 @@ const BACKSLASH = 0x5c;
 
 /** Tokenizes `line` from offset `start` (0-based) to its end; columns are reported relative to the line. */
 export function tokenize(line: string, start = 0): TokenizeResult {
-  return split(line, start, true);
-}
-
-/**
- * The words only (`cols` and `quoted` left empty), for the hot path of a large parse; callers tokenize again
- * with positions when they need one for a diagnostic.
- */
-export function tokenizeWords(line: string, start = 0): TokenizeResult {
-  return split(line, start, false);
-}
-
-function split(line: string, start: number, positions: boolean): TokenizeResult {
   const words: string[] = [];
   const cols: number[] = [];
   const quoted: boolean[] = [];
+  const bad = scan(line, start, words, cols, quoted);
+  return bad < 0
+    ? { ok: true, words, cols, quoted }
+    : { ok: false, col: bad, message: 'unterminated quote', words, cols, quoted };
+}
+
+/**
+ * The hot path of a large parse: the words only, written into `into` (reused from line to line, its length
+ * set to the word count). Returns -1, or the column of an unterminated quote. Callers that need a position
+ * for a diagnostic call `tokenize` on that line.
+ */
+export function tokenizeWords(line: string, start: number, into: string[]): number {
+  return scan(line, start, into, undefined, undefined);
+}
+
+function scan(
+  line: string,
+  start: number,
+  words: string[],
+  cols: number[] | undefined,
+  quoted: boolean[] | undefined,
+): number {
+  let count = 0;
   const n = line.length;
   let i = start;
   while (i < n) {
@@ -52,18 +63,16 @@ function split(line: string, start: number, positions: boolean): TokenizeResult 
       continue;
     }
     const wordStart = i;
-    // Fast path: an unquoted word without quotes is a plain slice.
+    // Fast path: a word without quotes is a plain slice.
     while (i < n) {
       c = line.charCodeAt(i);
       if (c === SPACE || c === TAB || c === DQUOTE || c === SQUOTE) break;
       i++;
     }
     if (i >= n || c === SPACE || c === TAB) {
-      words.push(line.slice(wordStart, i));
-      if (positions) {
-        cols.push(wordStart + 1);
-        quoted.push(false);
-      }
+      words[count++] = line.slice(wordStart, i);
+      cols?.push(wordStart + 1);
+      quoted?.push(false);
       continue;
     }
     // The word contains a quote: build it piecewise.
@@ -90,15 +99,15 @@ function split(line: string, start: number, positions: boolean): TokenizeResult 
       i++;
     }
     if (!closed) {
-      return { ok: false, col: quoteCol, message: 'unterminated quote', words, cols, quoted };
+      words.length = count;
+      return quoteCol;
     }
-    words.push(text);
-    if (positions) {
-      cols.push(wordStart + 1);
-      quoted.push(true);
-    }
+    words[count++] = text;
+    cols?.push(wordStart + 1);
+    quoted?.push(true);
   }
-  return { ok: true, words, cols, quoted };
+  words.length = count;
+  return -1;
 }
 
 /** Characters that make a restore-payload word need quotes to survive tokenization. */
