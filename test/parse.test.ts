@@ -175,7 +175,7 @@ describe('parseIptables: diagnostics with positions', () => {
   }
 
   it('never throws on odd input', () => {
-    for (const text of ['*', '*constructor\n:toString - [0:0]\n-A toString -m constructor --x -j X\nCOMMIT', '[', '[1:2]', ':', '-A', '\r\n\r\n', '*nat\n-A\n']) {
+    for (const text of ['[1:2]   ', '*nat\n[0:0] \t\nCOMMIT', '*', '*constructor\n:toString - [0:0]\n-A toString -m constructor --x -j X\nCOMMIT', '[', '[1:2]', ':', '-A', '\r\n\r\n', '*nat\n-A\n']) {
       expect(() => parseIptables(text, 'x')).not.toThrow();
     }
   });

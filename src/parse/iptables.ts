@@ -128,7 +128,11 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
       report('E_IPT_QUOTE', 'unterminated quote', lineNo, badQuote);
       continue;
     }
-    const command = words[0] as string;
+    const command = words[0];
+    if (command === undefined) {
+      report('E_IPT_SYNTAX', 'counters without a command', lineNo, line.length + 1);
+      continue;
+    }
     if (command.charCodeAt(0) !== CH_DASH) {
       report('E_IPT_SYNTAX', `unexpected line starting with "${command}"`, lineNo, columnOf(line, commandAt, words.length, 0));
       continue;
