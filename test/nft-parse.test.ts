@@ -100,9 +100,9 @@ describe('rule statements', () => {
     expect(statements('ct state established,related accept')[0]).toMatchObject({ right: { kind: 'value', value: 'established,related' } });
   });
 
-  it('keeps the words as written and the comment apart', () => {
+  it('keeps the text as written and the comment apart', () => {
     const { rule } = ruleFromText('ip saddr 10.0.0.0/8 goto service-X comment "short-circuit pod traffic"');
-    expect(rule.words).toEqual(['ip', 'saddr', '10.0.0.0/8', 'goto', 'service-X']);
+    expect(rule.text).toBe('ip saddr 10.0.0.0/8 goto service-X');
     expect(rule.comment).toBe('short-circuit pod traffic');
   });
 
@@ -181,4 +181,16 @@ describe('diagnostics', () => {
       ['E_NFT_REFERENCE', 4, 1],
     ]);
   });
+});
+
+describe('typed views built by the compiler', () => {
+  for (const { name, dir } of nftCaseDirs()) {
+    it(`${name}: every rule's statements are what the parser reads from its text`, () => {
+      for (const table of compileCase(dir).tables) {
+        for (const chain of table.chains) {
+          for (const rule of chain.rules) expect(rule.statements, `${chain.name}: ${rule.text}`).toEqual(ruleFromText(rule.text).rule.statements);
+        }
+      }
+    });
+  }
 });

@@ -3,8 +3,8 @@
  * listing says, as plain data.
  *
  * Objects are kept in insertion order; renderers sort (render/nft-dump.ts, render/nft-list.ts). A rule keeps
- * the words it was written with (`words`, the knftables text, so a dump reproduces byte for byte) and a typed
- * view of its statements (`statements`, parsed from those words by parse/nft.ts) that the list renderer prints
+ * the text it was written with (`text`, the knftables Concat output, so a dump reproduces byte for byte) and a
+ * typed view of its statements (`statements`, parsed from that text by parse/nft.ts) that the list renderer prints
  * in nft's own spelling and that an emulator evaluates. Values in the typed view stay text as written in nft
  * syntax (`10.0.0.0/8`, `tcp`, `0x4000`); numbers that nft reformats are normalised by the list renderer.
  */
@@ -55,11 +55,12 @@ export interface NftChain {
 
 export interface NftRule {
   /**
-   * The rule body as written, split into words at spaces outside quotes (knftables joins its Concat arguments
-   * with single spaces, so `words.join(' ')` is the dump text). Excludes the trailing `comment "…"`.
+   * The rule body as written: knftables joins its Concat arguments with single spaces, so this is the dump
+   * text word for word (`text.split(' ')` gives the words). Excludes the trailing `comment "…"`. One string
+   * rather than a word list keeps a 100,000-rule ruleset small.
    */
-  words: string[];
-  /** The typed view of `words`, statement by statement, in order. */
+  text: string;
+  /** The typed view of `text`, statement by statement, in order. */
   statements: NftStatement[];
   /** Rule comment (`comment "…"` at the end of the rule). */
   comment?: string;

@@ -4,8 +4,8 @@
  * render/nft-list.ts. Problems are collected as diagnostics with file:line:col; a line that cannot be read is
  * reported and skipped, never thrown.
  *
- * Rules are read twice: into words (the text as written, so a dump renders back byte for byte) and into typed
- * statements (`ruleFromText`), the view the list renderer and the emulator use.
+ * Rules are kept twice: as the text written (so a dump renders back byte for byte) and as typed statements
+ * (`ruleFromText`), the view the list renderer and the emulator use.
  */
 import { error, warning, type Diagnostic } from '../diag/diagnostic.js';
 import type {
@@ -35,25 +35,24 @@ export interface NftToken {
   at: number;
 }
 
-const PUNCT = new Set(['{', '}', ',', ';']);
-
 /** Splits nft text into words, quoted strings and the punctuation `{ } , ;` (`.`/`:` stay inside words). */
 export function tokenizeNft(text: string): { tokens: NftToken[]; error?: { message: string; at: number } } {
   const tokens: NftToken[] = [];
+  const n = text.length;
   let i = 0;
-  while (i < text.length) {
-    const c = text[i] as string;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (isSpaceCode(c)) {
       i++;
-    } else if (PUNCT.has(c)) {
-      tokens.push({ kind: 'punct', text: c, at: i });
+    } else if (isPunctCode(c)) {
+      tokens.push({ kind: 'punct', text: text[i] as string, at: i });
       i++;
-    } else if (c === '"') {
+    } else if (c === QUOTE) {
       const start = i;
       let value = '';
       i++;
-      while (i < text.length && text[i] !== '"') {
-        if (text[i] === '\\' && i + 1 < text.length) {
+      while (i < n && text.charCodeAt(i) !== QUOTE) {
+        if (text.charCodeAt(i) === BACKSLASH && i + 1 < n) {
           const next = text[i + 1] as string;
           value += next === 'n' ? '\n' : next === 't' ? '\t' : next;
           i += 2;
@@ -62,35 +61,32 @@ export function tokenizeNft(text: string): { tokens: NftToken[]; error?: { messa
           i++;
         }
       }
-      if (i >= text.length) return { tokens, error: { message: 'unterminated string', at: start } };
+      if (i >= n) return { tokens, error: { message: 'unterminated string', at: start } };
       i++;
       tokens.push({ kind: 'string', text: value, at: start });
     } else {
       const start = i;
-      while (i < text.length && !/[\s{},;"]/.test(text[i] as string)) i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (isSpaceCode(d) || isPunctCode(d) || d === QUOTE) break;
+        i++;
+      }
       tokens.push({ kind: 'word', text: text.slice(start, i), at: start });
     }
   }
   return { tokens };
 }
 
-/** Words of a rule as knftables joins them: split at spaces outside quotes, quotes kept. */
-export function splitWords(text: string): string[] {
-  const words: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (c === '"' && text[i - 1] !== '\\') quoted = !quoted;
-    if (!quoted && (c === ' ' || c === '\t')) {
-      if (current !== '') words.push(current);
-      current = '';
-    } else {
-      current += c;
-    }
-  }
-  if (current !== '') words.push(current);
-  return words;
+const QUOTE = 34;
+const BACKSLASH = 92;
+
+function isSpaceCode(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
+}
+
+/** `{` `}` `,` `;` */
+function isPunctCode(c: number): boolean {
+  return c === 123 || c === 125 || c === 44 || c === 59;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -120,7 +116,7 @@ const RELATION_SYMBOL: Readonly<Record<string, '==' | '!=' | '<' | '>' | '<=' | 
 
 /**
  * Reads one rule body (everything after `add rule FAMILY TABLE CHAIN`, or one rule line of a listing):
- * its words, the trailing comment, and the typed statements. Never throws; unknown statements become
+ * its text, the trailing comment, and the typed statements. Never throws; unknown statements become
  * `unknown` with a warning.
  */
 export function ruleFromText(text: string): RuleParse {
@@ -435,12 +431,12 @@ export function ruleFromText(text: string): RuleParse {
     if (!(e instanceof RuleSyntaxError)) throw e;
     problems.push({ message: e.message, at: e.at, severity: 'error' });
   }
-  // The words are the text up to the comment (or the handle), as written.
+  // The rule text is everything up to the comment (or the handle), as written.
   let end = text.length;
   if (commentAt >= 0) end = commentAt;
-  const handleAt = text.search(/\s#\s+handle\s+\d+\s*$/);
+  const handleAt = handle === undefined ? -1 : text.search(/\s#\s+handle\s+\d+\s*$/);
   if (handle !== undefined && handleAt >= 0 && handleAt < end) end = handleAt;
-  const rule: NftRule = { words: splitWords(text.slice(0, end)), statements };
+  const rule: NftRule = { text: end === text.length ? text.trimEnd() : text.slice(0, end).trimEnd(), statements };
   if (comment !== undefined) rule.comment = comment;
   if (handle !== undefined) rule.handle = handle;
   return { rule, problems };

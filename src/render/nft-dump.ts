@@ -10,7 +10,7 @@ import { verdictText } from '../ir/nftables.js';
 export function renderNftDump(ruleset: NftRuleset): string {
   const out: string[] = [];
   for (const table of sortedTables(ruleset.tables)) renderTable(table, out);
-  return out.map((line) => `${line}\n`).join('');
+  return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }
 
 export function sortedTables(tables: readonly NftTable[]): NftTable[] {
@@ -41,7 +41,7 @@ function renderTable(table: NftTable, out: string[]): void {
   for (const chain of chains) {
     for (const rule of chain.rules) {
       const comment = rule.comment === undefined ? '' : ` comment ${goQuote(rule.comment)}`;
-      out.push(`add rule ${prefix} ${chain.name} ${rule.words.join(' ')}${comment}`);
+      out.push(`add rule ${prefix} ${chain.name} ${rule.text}${comment}`);
     }
   }
   for (const set of [...sets, ...maps]) {

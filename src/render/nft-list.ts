@@ -40,7 +40,7 @@ function renderTable(table: NftTable): string {
     out.push(...renderChain(chain, table.family));
   }
   out.push('}');
-  return out.map((line) => `${line}\n`).join('');
+  return `${out.join('\n')}\n`;
 }
 
 /** Sets a rule adds to from the packet path: nft gives them the default size 65535 when none was declared. */

@@ -5,7 +5,7 @@
  * fake `Dump()` shows); objects are added in kube-proxy's order, the renderers sort.
  */
 import type { Cluster } from '../../cluster/types.js';
-import type { NftChain, NftElement, NftFamily, NftRuleset, NftSet, NftTable, NftVerdict } from '../../ir/nftables.js';
+import type { NftChain, NftElement, NftFamily, NftRuleset, NftSet, NftStatement, NftTable, NftVerdict } from '../../ir/nftables.js';
 import type { NodeConfig } from '../../model/node-config.js';
 import { cidrContains, parseCIDR, parseIP } from '../../net/ip.js';
 import { ruleFromText } from '../../parse/nft.js';
@@ -51,21 +51,43 @@ const MARK_MASQ = 'mark-for-masquerade';
 const REJECT_CHAIN = 'reject-chain';
 const VERDICT_KEY = (addr: string) => `${addr} . inet_proto . inet_service`;
 
-/** Appends chains, sets, rules and elements to one table; names must be added before they are referenced. */
+/**
+ * Appends chains, sets, rules and elements to one table; names must be added before rules are added to them.
+ * Chains, sets and element keys are indexed, so a 10,000-service cluster compiles in linear time.
+ */
 class TableWriter {
   readonly table: NftTable;
+  private readonly chains = new Map<string, NftChain>();
+  private readonly sets = new Map<string, { set: NftSet; keys: Map<string, number> }>();
   constructor(family: NftFamily) {
     this.table = { family, name: TABLE_NAME, comment: TABLE_COMMENT, chains: [], sets: [] };
   }
-  chain(name: string, extra: Partial<Omit<NftChain, 'name' | 'rules'>> = {}): void {
-    this.table.chains.push({ name, ...extra, rules: [] });
+  hasChain(name: string): boolean {
+    return this.chains.has(name);
   }
-  set(set: Omit<NftSet, 'elements'>): void {
-    this.table.sets.push({ ...set, elements: [] });
+  chain(name: string, extra: Partial<Omit<NftChain, 'name' | 'rules'>> = {}): void {
+    const chain: NftChain = { name, ...extra, rules: [] };
+    this.chains.set(name, chain);
+    this.table.chains.push(chain);
+  }
+  set(declaration: Omit<NftSet, 'elements'>): void {
+    const set: NftSet = { ...declaration, elements: [] };
+    this.sets.set(set.name, { set, keys: new Map() });
+    this.table.sets.push(set);
+  }
+  /**
+   * A rule whose typed view is built by the caller: the per-endpoint rules are most of a large ruleset, and
+   * parsing each one back costs more than the rest of the compile. A test checks these views against
+   * the parser on every fixture.
+   */
+  ruleWith(chain: string, text: string, statements: NftStatement[]): void {
+    const target = this.chains.get(chain);
+    if (!target) throw new Error(`internal: no chain ${chain}`);
+    target.rules.push({ text, statements });
   }
   /** `text` is the rule as kube-proxy's Concat joins it; the comment is dumped after it. */
   rule(chain: string, text: string, comment?: string): void {
-    const target = this.table.chains.find((c) => c.name === chain);
+    const target = this.chains.get(chain);
     const parsed = ruleFromText(text);
     if (!target || parsed.problems.length > 0) {
       throw new Error(`internal: bad nftables rule for ${chain}: ${text}: ${parsed.problems.map((p) => p.message).join('; ')}`);
@@ -74,13 +96,17 @@ class TableWriter {
     target.rules.push(parsed.rule);
   }
   element(set: string, element: NftElement): void {
-    const target = this.table.sets.find((s) => s.name === set);
+    const target = this.sets.get(set);
     if (!target) throw new Error(`internal: no set ${set}`);
     // Re-adding a key replaces its value in place, as in a knftables transaction.
     const key = element.key.join(' . ');
-    const index = target.elements.findIndex((e) => e.key.join(' . ') === key);
-    if (index >= 0) target.elements[index] = element;
-    else target.elements.push(element);
+    const index = target.keys.get(key);
+    if (index !== undefined) {
+      target.set.elements[index] = element;
+    } else {
+      target.keys.set(key, target.set.elements.length);
+      target.set.elements.push(element);
+    }
   }
 }
 
@@ -112,7 +138,7 @@ export function compileNftables(cluster: Cluster, config: NodeConfig): NftRulese
   // §3.1 base chains, §3.2 the top-level chains they jump to.
   for (const bc of BASE_CHAINS) w.chain(bc.name, { base: { type: bc.type, hook: bc.hook, priority: bc.priority } });
   for (const jump of JUMP_CHAINS) {
-    if (!w.table.chains.some((c) => c.name === jump.to)) w.chain(jump.to);
+    if (!w.hasChain(jump.to)) w.chain(jump.to);
     w.rule(jump.from, `${jump.filter === '' ? '' : `${jump.filter} `}jump ${jump.to}`);
   }
 
@@ -226,9 +252,20 @@ function writeServicePort(svc: ProxyServicePort, s: SyncSettings, w: TableWriter
       w.set({ kind: 'set', name: epNames.affinitySet, type: s.ipX === 'ip' ? 'ipv4_addr' : 'ipv6_addr', flags: ['dynamic', 'timeout'], timeout: svc.stickySeconds });
     }
     // Hairpin: an endpoint reaching itself through the service must be masqueraded, or it answers itself.
-    w.rule(epNames.chain, `${s.ipX} saddr ${ep.ip} jump ${MARK_MASQ}`);
-    if (svc.stickySeconds !== undefined) w.rule(epNames.chain, `update @${epNames.affinitySet} { ${s.ipX} saddr }`);
-    w.rule(epNames.chain, `meta l4proto ${proto} dnat to ${s.ipX === 'ip' ? ep.ip : `[${ep.ip}]`}:${ep.port}`);
+    const saddr = `${s.ipX} saddr`;
+    w.ruleWith(epNames.chain, `${saddr} ${ep.ip} jump ${MARK_MASQ}`, [
+      { kind: 'match', left: { kind: 'field', name: saddr }, op: '==', right: { kind: 'value', value: ep.ip } },
+      { kind: 'verdict', verdict: { kind: 'jump', chain: MARK_MASQ } },
+    ]);
+    if (svc.stickySeconds !== undefined) {
+      w.ruleWith(epNames.chain, `update @${epNames.affinitySet} { ${saddr} }`, [
+        { kind: 'set-update', op: 'update', set: epNames.affinitySet, key: { kind: 'field', name: saddr } },
+      ]);
+    }
+    w.ruleWith(epNames.chain, `meta l4proto ${proto} dnat to ${s.ipX === 'ip' ? ep.ip : `[${ep.ip}]`}:${ep.port}`, [
+      { kind: 'match', left: { kind: 'field', name: 'meta l4proto' }, op: '==', right: { kind: 'value', value: proto } },
+      { kind: 'nat', type: 'dnat', address: ep.ip, port: ep.port, flags: [] },
+    ]);
   }
 
   // §4.3 set and map elements.
@@ -320,7 +357,16 @@ function writeBalancing(
     }
   }
   const entries = endpoints.map((ep, i) => `${i} : goto ${chainOf(ep)}`).join(' , ');
-  w.rule(chain, `numgen random mod ${endpoints.length} vmap { ${entries} }`);
+  w.ruleWith(chain, `numgen random mod ${endpoints.length} vmap { ${entries} }`, [
+    {
+      kind: 'vmap',
+      key: { kind: 'numgen', mode: 'random', mod: endpoints.length },
+      map: {
+        kind: 'anon-set',
+        elements: endpoints.map((ep, i) => ({ key: [String(i)], value: { kind: 'verdict', verdict: { kind: 'goto', chain: chainOf(ep) } } })),
+      },
+    },
+  ]);
 }
 
 /**
