@@ -7,7 +7,7 @@ import type { Cluster } from '../cluster/types.js';
 import { formatProbability } from './evaluate.js';
 import { describePod } from './node.js';
 import { describePacket, hasPorts } from './packet.js';
-import type { Emulator, Hop, PathOutcome, Step2, TraceDetail } from './trace.js';
+import type { Emulator, Hop, PathOutcome, TimelineStep, TraceDetail } from './trace.js';
 
 export interface ExplainOptions {
   /** The manifests the rules came from, to name Services in the ICMP explanation. */
@@ -50,7 +50,7 @@ export function explainTrace(detail: TraceDetail, emu: Emulator, options: Explai
   return `${lines.join('\n')}\n`;
 }
 
-function sameStep(a: Step2 | undefined, b: Step2 | undefined): boolean {
+function sameStep(a: TimelineStep | undefined, b: TimelineStep | undefined): boolean {
   if (!a || !b) return false;
   if ('event' in a || 'event' in b) return 'event' in a && 'event' in b && a.event === b.event;
   const x = a.hop;
@@ -58,15 +58,15 @@ function sameStep(a: Step2 | undefined, b: Step2 | undefined): boolean {
   return x.hook === y.hook && x.table === y.table && x.chain === y.chain && x.rule === y.rule && x.matched === y.matched && x.reason === y.reason;
 }
 
-function commonPrefix(a: Step2[], b: Step2[]): number {
+function commonPrefix(a: TimelineStep[], b: TimelineStep[]): number {
   let n = 0;
   while (n < a.length && n < b.length && sameStep(a[n], b[n])) n++;
   return n;
 }
 
-function lastHop(timeline: Step2[], end: number): Hop | undefined {
+function lastHop(timeline: TimelineStep[], end: number): Hop | undefined {
   for (let i = end - 1; i >= 0; i--) {
-    const s = timeline[i] as Step2;
+    const s = timeline[i] as TimelineStep;
     if ('hop' in s) return s.hop;
   }
   return undefined;
@@ -76,11 +76,11 @@ function hookLabel(h: Hop): string {
   return `${h.hook.padEnd(11)} ${h.table.padEnd(6)} ${h.chain}`;
 }
 
-function renderTimeline(steps: Step2[]): string[] {
+function renderTimeline(steps: TimelineStep[]): string[] {
   const out: string[] = [];
   let i = 0;
   while (i < steps.length) {
-    const s = steps[i] as Step2;
+    const s = steps[i] as TimelineStep;
     if ('event' in s) {
       out.push(`  · ${s.event}`);
       i++;
@@ -93,7 +93,7 @@ function renderTimeline(steps: Step2[]): string[] {
       let count = 0;
       const reasons: string[] = [];
       while (j < steps.length) {
-        const t = steps[j] as Step2;
+        const t = steps[j] as TimelineStep;
         if (!('hop' in t) || t.hop.matched || t.hop.chain !== h.chain || t.hop.table !== h.table || t.hop.hook !== h.hook) break;
         count += t.hop.skipped ?? 1;
         if (t.hop.skipped === undefined) reasons.push(t.hop.reason);

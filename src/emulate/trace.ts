@@ -89,11 +89,11 @@ export interface Trace {
 }
 
 /** A timeline entry for the explanation: a hop, or something the kernel did between rules. */
-export type Step2 = { hop: Hop } | { event: string; hook?: Hook };
+export type TimelineStep = { hop: Hop } | { event: string; hook?: Hook };
 
 /** An outcome with what only the explanation and the scenario runner need. */
 export interface PathOutcome extends Outcome {
-  timeline: Step2[];
+  timeline: TimelineStep[];
   effects: Effects;
   route: Route | undefined;
   rejectWith?: string;
@@ -143,7 +143,7 @@ interface Path {
   /** Table traversal in progress. */
   frames: Frame[];
   current?: { hook: Hook; table: string; builtin: CompiledChain };
-  timeline: Step2[];
+  timeline: TimelineStep[];
   effects: Effects;
   dnat: string | null;
   filterVerdict: Verdict | null;
@@ -183,7 +183,7 @@ export function tracePacket(emu: Emulator, spec: PacketSpec | Packet, options: T
   }
   const origin: Origin = ('origin' in spec && spec.origin) || originOf(emu.node, pkt.src);
   const env: Env = { emu, state: options.state, now: options.now ?? 0, rng: options.rng };
-  const start = initialPath(env, clonePacket(pkt), origin, notes);
+  const start = initialPath(env, clonePacket(pkt), origin);
   const done: Path[] = [];
   const work: Path[] = [start];
   while (work.length > 0) {
@@ -223,7 +223,7 @@ export function toOutcome(p: PathOutcome): Outcome {
   return o;
 }
 
-function initialPath(env: Env, pkt: Packet, origin: Origin, notes: string[]): Path {
+function initialPath(env: Env, pkt: Packet, origin: Origin): Path {
   const node = env.emu.node;
   if (origin === 'pod') {
     const pod = node.pods.get(pkt.src.value);
@@ -260,7 +260,6 @@ function initialPath(env: Env, pkt: Packet, origin: Origin, notes: string[]): Pa
         ? `from ${describePod(node.pods.get(pkt.src.value))}, arriving on ${pkt.inIface}`
         : `from outside the node, arriving on ${pkt.inIface}`;
   path.timeline.push({ event: `the packet is ${from}` });
-  void notes;
   return path;
 }
 
@@ -545,7 +544,6 @@ function runTable(path: Path, env: Env, work: Path[]): void {
 /** Evaluates a rule's conditions; true when it matched (a hop is recorded for non-matches here). */
 function matchRule(path: Path, rule: CompiledRule, c: MatchContext, env: Env, work: Path[], hook: Hook): boolean {
   const ms = rule.matchers;
-  const reasons: string[] = [];
   for (let i = 0; i < ms.length; i++) {
     const m = ms[i] as (typeof ms)[number];
     const r = m.test(c);
@@ -573,7 +571,6 @@ function matchRule(path: Path, rule: CompiledRule, c: MatchContext, env: Env, wo
       if (env.rng) {
         if (randomMatches(env.rng, statisticThreshold(p))) {
           path.prob *= p;
-          reasons.push(`the random draw chose this rule (probability ${formatProbability(p)})`);
           continue;
         }
         path.prob *= 1 - p;
@@ -586,10 +583,8 @@ function matchRule(path: Path, rule: CompiledRule, c: MatchContext, env: Env, wo
       (other.frames[other.frames.length - 1] as Frame).pos++;
       work.push(other);
       path.prob *= p;
-      reasons.push(`the random draw chose this rule (probability ${formatProbability(p)})`);
     }
   }
-  void reasons;
   return true;
 }
 
@@ -599,7 +594,7 @@ function recordMiss(path: Path, rule: CompiledRule, hook: Hook, reason: string):
 
 function matchedReason(rule: CompiledRule, c: MatchContext): string {
   const parts = rule.matchers.filter((m) => !m.text.startsWith('-m tcp') && !m.text.startsWith('-m udp') && !m.text.startsWith('-m sctp')).map((m) => m.why(c));
-  return parts.length ? parts.join('; ') : 'the rule has no conditions';
+  return parts.length ? parts.join('; ') : 'every packet matches (no conditions)';
 }
 
 /** Applies a matched rule's target; true when the table's traversal is over (verdict or NAT). */
