@@ -13,7 +13,7 @@ const ip = fc.tuple(fc.nat(255), fc.nat(255)).map(([a, b]) => `10.${a}.${b}.1`);
 const port = fc.integer({ min: 1, max: 65535 }).map(String);
 
 /** Argument vectors in the shapes kube-proxy writes. */
-const args: fc.Arbitrary<string[]> = fc.oneof(
+const args: fc.Arbitrary<readonly string[]> = fc.oneof(
   fc.tuple(comment, ip, port, chainName).map(([c, d, p, j]) => ['-m', 'comment', '--comment', c, '-m', 'tcp', '-p', 'tcp', '-d', d, '--dport', p, '-j', j]),
   fc.tuple(comment, ip).map(([c, s]) => ['-m', 'comment', '--comment', c, '-s', s, '-j', 'KUBE-MARK-MASQ']),
   fc.tuple(comment, ip, port).map(([c, d, p]) => ['-m', 'comment', '--comment', c, '-m', 'tcp', '-p', 'tcp', '-j', 'DNAT', '--to-destination', `${d}:${p}`]),
