@@ -311,3 +311,31 @@ describe('IPv6', () => {
     expect(tracePacket(emu, tcp('::1', '::1', 30080)).trace.outcomes[0]).toMatchObject({ dnat: null, result: 'local' });
   });
 });
+
+describe('origins and routes', () => {
+  it('the origin comes from the source address and can be overridden', () => {
+    const emu = emulator({ filter: { INPUT: [['-i', 'eth0', '-j', 'ACCEPT'], ['-i', 'cni0', '-j', 'DROP']] } });
+    expect(tracePacket(emu, tcp(POD, '192.168.0.2')).origin).toBe('pod');
+    expect(tracePacket(emu, tcp('192.168.0.2', '192.168.0.2')).origin).toBe('node');
+    expect(tracePacket(emu, tcp('198.51.100.1', '192.168.0.2')).origin).toBe('external');
+    expect(tracePacket(emu, tcp(POD, '192.168.0.2')).trace.outcomes[0]?.filterVerdict).toBe('DROP');
+    const forced = tracePacket(emu, tcp(POD, '192.168.0.2', 80, { origin: 'external' }));
+    expect(forced.trace.packet.origin).toBe('external');
+    expect(forced.trace.outcomes[0]?.filterVerdict).toBe('ACCEPT');
+  });
+
+  it('a node without a route out: connect() fails before any hook', () => {
+    const lonely = resolveNodeConfig({ nodeName: 'n', nodeIP: '192.168.0.2', nodeIPs: ['192.168.0.2'], interfaces: { lo: ['127.0.0.1/8'] } });
+    const emu = createEmulator(compileRuleset(ruleset({ filter: { OUTPUT: [['-j', 'DROP']] } })), buildNode(lonely));
+    const d = tracePacket(emu, tcp('192.168.0.2', '8.8.8.8'));
+    expect(d.trace.outcomes[0]).toMatchObject({ result: 'unreachable', hops: [] });
+    expect(d.paths[0]?.endReason).toMatch(/Network is unreachable/);
+  });
+
+  it('a node sending to its own address loops back through lo into INPUT', () => {
+    const emu = emulator({ filter: { OUTPUT: [['-o', 'lo', '-j', 'ACCEPT']], INPUT: [['-i', 'lo', '-j', 'REJECT']] } });
+    const o = tracePacket(emu, tcp('192.168.0.2', '192.168.0.2')).trace.outcomes[0];
+    expect(o?.hops.map((h) => `${h.hook}/${h.chain}`)).toEqual(['output/OUTPUT', 'input/INPUT']);
+    expect(o).toMatchObject({ filterVerdict: 'ACCEPT', result: 'rejected' });
+  });
+});
