@@ -499,11 +499,37 @@ export function parseNft(text: string, file: string): NftParse {
   return parseNftDump(text, file);
 }
 
-/** Tables by `family name`, created on first mention. */
 interface Builder {
   ruleset: NftRuleset;
   diagnostics: Diagnostic[];
   file: string;
+  /** Name lookups per table, so a 100,000-rule dump parses in linear time. */
+  index: Map<NftTable, TableIndex>;
+}
+
+interface TableIndex {
+  chains: Map<string, NftChain>;
+  sets: Map<string, NftSet>;
+  /** Element key text → position in `set.elements`; dropped and rebuilt after a deletion. */
+  keys: Map<NftSet, Map<string, number>>;
+}
+
+function indexOf(b: Builder, table: NftTable): TableIndex {
+  let index = b.index.get(table);
+  if (!index) {
+    index = { chains: new Map(table.chains.map((c) => [c.name, c])), sets: new Map(table.sets.map((s) => [s.name, s])), keys: new Map() };
+    b.index.set(table, index);
+  }
+  return index;
+}
+
+function keysOf(index: TableIndex, set: NftSet): Map<string, number> {
+  let keys = index.keys.get(set);
+  if (!keys) {
+    keys = new Map(set.elements.map((e, i) => [e.key.join(' . '), i]));
+    index.keys.set(set, keys);
+  }
+  return keys;
 }
 
 function tableOf(b: Builder, family: NftFamily, name: string, create: boolean): NftTable | undefined {
@@ -524,7 +550,7 @@ const FAMILIES = new Set(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev']);
  * re-adding an element replaces its value.
  */
 export function parseNftDump(text: string, file: string): NftParse {
-  const b: Builder = { ruleset: { tables: [] }, diagnostics: [], file };
+  const b: Builder = { ruleset: { tables: [] }, diagnostics: [], file, index: new Map() };
   const lines = text.split('\n');
   lines.forEach((raw, index) => {
     const lineNo = index + 1;
@@ -562,6 +588,7 @@ export function parseNftDump(text: string, file: string): NftParse {
       const rest = line.slice(tableName.at + tableName.text.length);
       if (v === 'delete') {
         b.ruleset.tables = b.ruleset.tables.filter((t) => !(t.family === fam && t.name === tableName.text));
+        b.index = new Map();
         return;
       }
       const table = tableOf(b, fam, tableName.text, v === 'add');
@@ -569,6 +596,7 @@ export function parseNftDump(text: string, file: string): NftParse {
       if (v === 'flush') {
         for (const chain of table.chains) chain.rules = [];
         for (const set of table.sets) set.elements = [];
+        indexOf(b, table).keys.clear();
         return;
       }
       const props = readProps(rest, tableName.at + tableName.text.length, report);
@@ -581,11 +609,13 @@ export function parseNftDump(text: string, file: string): NftParse {
     if (!name) return report('E_NFT_SYNTAX', `missing ${object.text} name`, line.length);
     const restAt = name.at + name.text.length;
     const rest = line.slice(restAt);
+    const idx = indexOf(b, table);
     switch (object.text) {
       case 'chain': {
-        const existing = table.chains.find((c) => c.name === name.text);
+        const existing = idx.chains.get(name.text);
         if (v === 'delete') {
           table.chains = table.chains.filter((c) => c.name !== name.text);
+          idx.chains.delete(name.text);
           return;
         }
         if (v === 'flush') {
@@ -606,57 +636,67 @@ export function parseNftDump(text: string, file: string): NftParse {
         }
         if (props.comment !== undefined) chain.comment = props.comment;
         table.chains.push(chain);
+        idx.chains.set(chain.name, chain);
         return;
       }
       case 'set':
       case 'map': {
-        const existing = table.sets.find((s) => s.name === name.text);
+        const existing = idx.sets.get(name.text);
         if (v === 'delete') {
           table.sets = table.sets.filter((s) => s.name !== name.text);
+          idx.sets.delete(name.text);
           return;
         }
         if (v === 'flush') {
           if (!existing) return report('E_NFT_REFERENCE', `no ${object.text} ${name.text}`, name.at);
           existing.elements = [];
+          idx.keys.delete(existing);
           return;
         }
         if (existing) return;
         const props = readProps(rest, restAt, report);
         if (props.type === undefined && props.typeof === undefined) return report('E_NFT_SYNTAX', `${object.text} needs a type`, restAt);
-        table.sets.push(setFromProps(object.text, name.text, props));
+        const set = setFromProps(object.text, name.text, props);
+        table.sets.push(set);
+        idx.sets.set(set.name, set);
         return;
       }
       case 'rule': {
-        const chain = table.chains.find((c) => c.name === name.text);
+        const chain = idx.chains.get(name.text);
         if (!chain) return report('E_NFT_REFERENCE', `no chain ${name.text} (add the chain first)`, name.at);
         if (v === 'delete' || v === 'flush') return report('E_NFT_UNSUPPORTED', `${verb.text} rule is not supported`, verb.at);
         const body = rest.replace(/^ /, '');
         const bodyAt = restAt + (rest.length - body.length);
         const { rule, problems } = ruleFromText(body);
         for (const p of problems) report(p.severity === 'error' ? 'E_NFT_SYNTAX' : 'W_NFT_UNSUPPORTED', p.message, bodyAt + p.at, p.severity);
-        checkRuleReferences(table, rule, (message) => report('E_NFT_REFERENCE', message, bodyAt));
+        checkRuleReferences(idx, rule, (message) => report('E_NFT_REFERENCE', message, bodyAt));
         rule.origin = { line: lineNo, text: line };
         if (v === 'insert') chain.rules.unshift(rule);
         else chain.rules.push(rule);
         return;
       }
       case 'element': {
-        const set = table.sets.find((s) => s.name === name.text);
+        const set = idx.sets.get(name.text);
         if (!set) return report('E_NFT_REFERENCE', `no set or map ${name.text} (add it first)`, name.at);
         const elements = readElements(rest, restAt, set.kind === 'map' && set.dataType === 'verdict', report);
         for (const element of elements) {
           const key = element.key.join(' . ');
-          const index = set.elements.findIndex((e) => e.key.join(' . ') === key);
+          const keys = keysOf(idx, set);
+          const index = keys.get(key);
           if (v === 'delete') {
-            if (index >= 0) set.elements.splice(index, 1);
-          } else if (index >= 0) {
+            if (index !== undefined) {
+              set.elements.splice(index, 1);
+              idx.keys.delete(set);
+            }
+          } else if (index !== undefined) {
             set.elements[index] = element;
           } else {
+            keys.set(key, set.elements.length);
             set.elements.push(element);
           }
           if (element.value?.kind === 'verdict' && 'chain' in element.value.verdict) {
             const target = element.value.verdict.chain;
-            if (!table.chains.some((c) => c.name === target)) report('E_NFT_REFERENCE', `no chain ${target}`, restAt);
+            if (!idx.chains.has(target)) report('E_NFT_REFERENCE', `no chain ${target}`, restAt);
           }
         }
         return;
@@ -669,12 +709,12 @@ export function parseNftDump(text: string, file: string): NftParse {
 }
 
 /** Rules may only name chains, sets and maps that exist (knftables' fake checks this; so does the kernel). */
-function checkRuleReferences(table: NftTable, rule: NftRule, report: (message: string) => void): void {
+function checkRuleReferences(index: TableIndex, rule: NftRule, report: (message: string) => void): void {
   const chain = (name: string) => {
-    if (!table.chains.some((c) => c.name === name)) report(`no chain ${name}`);
+    if (!index.chains.has(name)) report(`no chain ${name}`);
   };
   const set = (name: string) => {
-    if (!table.sets.some((s) => s.name === name)) report(`no set or map ${name}`);
+    if (!index.sets.has(name)) report(`no set or map ${name}`);
   };
   const operand = (o: NftOperand) => {
     if (o.kind === 'set-ref') set(o.name);
@@ -863,12 +903,14 @@ function readElementBody(
  * read one by one (nft prints one statement per line); `elements = { … }` may span lines.
  */
 export function parseNftList(text: string, file: string): NftParse {
-  const b: Builder = { ruleset: { tables: [] }, diagnostics: [], file };
+  const b: Builder = { ruleset: { tables: [] }, diagnostics: [], file, index: new Map() };
   const lines = text.split('\n');
   let table: NftTable | undefined;
   let chain: NftChain | undefined;
   let set: { kind: 'set' | 'map'; name: string } | undefined;
   let setLines: { text: string; line: number }[] = [];
+  /** Braces opened and not yet closed in the set block's lines so far. */
+  let setBalance = 0;
   let depth = 0;
   const report = (code: string, message: string, line: number, col: number, severity: 'error' | 'warning' = 'error') => {
     const pos = { file, line, col };
@@ -877,21 +919,25 @@ export function parseNftList(text: string, file: string): NftParse {
   const finishSet = () => {
     if (!set || !table) return;
     // Declarations are one per line; `elements = { … }` may continue over lines until its braces balance.
-    const statements: { text: string; line: number }[] = [];
+    const statements: { parts: string[]; line: number }[] = [];
+    let open = 0;
     for (const l of setLines) {
       const last = statements[statements.length - 1];
-      if (last && braceBalance(last.text) > 0) last.text += ` ${l.text.trim()}`;
-      else statements.push({ text: l.text.trim(), line: l.line });
+      if (last && open > 0) last.parts.push(l.text.trim());
+      else statements.push({ parts: [l.text.trim()], line: l.line });
+      open += braceBalance(l.text);
     }
     const props: Props = {};
     for (const s of statements) {
-      const lexed = tokenizeNft(s.text);
-      const at = (lines[s.line - 1] ?? '').indexOf(s.text.slice(0, 10));
+      const text = s.parts.join(' ');
+      const lexed = tokenizeNft(text);
+      const at = (lines[s.line - 1] ?? '').indexOf(text.slice(0, 10));
       readPropTokens(lexed.tokens, 0, props, (code, message) => report(code, message, s.line, Math.max(0, at) + 1));
     }
     table.sets.push(setFromProps(set.kind, set.name, props));
     set = undefined;
     setLines = [];
+    setBalance = 0;
   };
   lines.forEach((raw, index) => {
     const lineNo = index + 1;
@@ -900,13 +946,13 @@ export function parseNftList(text: string, file: string): NftParse {
     const col = line.length - line.trimStart().length + 1;
     if (trimmed === '' || (trimmed.startsWith('#') && !set)) return;
     if (set) {
-      const open = setLines.reduce((n, l) => n + braceBalance(l.text), 0);
-      if (trimmed === '}' && open === 0) {
+      if (trimmed === '}' && setBalance === 0) {
         finishSet();
         depth--;
         return;
       }
       setLines.push({ text: line, line: lineNo });
+      setBalance += braceBalance(line);
       return;
     }
     if (depth === 0) {
@@ -935,6 +981,7 @@ export function parseNftList(text: string, file: string): NftParse {
         } else if (obj[1] === 'set' || obj[1] === 'map') {
           set = { kind: obj[1], name: unquote(obj[2] as string) };
           setLines = [];
+          setBalance = 0;
         } else {
           report('W_NFT_UNSUPPORTED', `${obj[1]} objects are not supported`, lineNo, col, 'warning');
           chain = undefined;
@@ -981,9 +1028,10 @@ export function parseNftList(text: string, file: string): NftParse {
   if (depth !== 0) report('E_NFT_SYNTAX', 'missing "}" at end of input', lines.length, 1);
   // Rule references are checked once everything is declared (a listing may name chains before they appear).
   for (const t of b.ruleset.tables) {
+    const index = indexOf(b, t);
     for (const c of t.chains) {
       for (const r of c.rules) {
-        checkRuleReferences(t, r, (message) => report('E_NFT_REFERENCE', message, r.origin?.line ?? 0, 1));
+        checkRuleReferences(index, r, (message) => report('E_NFT_REFERENCE', message, r.origin?.line ?? 0, 1));
       }
     }
   }
