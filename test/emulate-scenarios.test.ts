@@ -110,6 +110,9 @@ describe('session affinity (ClientIP, timeoutSeconds 30)', () => {
     // From the second connection on, the --rcheck rule of the chosen endpoint matches.
     expect(runs[1]?.trace.outcomes[0]?.hops.some((h) => h.matched && h.text.includes('--rcheck'))).toBe(true);
     expect(runs.map((r) => r.time)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    const setReason = (i: number) => runs[i]?.trace.outcomes[0]?.hops.find((h) => h.matched && h.text.includes('--set'))?.reason;
+    expect(setReason(0)).toMatch(/adds source 10\.244\.1\.7 to the list KUBE-SEP-/);
+    expect(setReason(1)).toMatch(/refreshes source 10\.244\.1\.7/);
   });
   it('stickiness expires after timeoutSeconds (30 s still sticks, 31 s does not)', () => {
     const spec = { protocol: 'tcp' as const, source: POD, destination: '10.96.0.50', destinationPort: 80 };

@@ -38,6 +38,8 @@ export interface MatchContext {
   now: number;
   node: NodeModel;
   hook: Hook;
+  /** What stateful matches saw when they were tested (their state may have changed since). */
+  details: Map<Matcher, string>;
 }
 
 export const FAIL = 0;
@@ -680,12 +682,17 @@ function recentMatcher(group: MatchGroup, text: string): Matcher {
     }
     return { hit, detail };
   };
-  return {
+  const matcher: Matcher = {
     text,
     pure: false,
-    test: (c) => (run(c, true).hit !== negated ? MATCH : FAIL),
-    why: (c) => run(c, false).detail,
+    test: (c) => {
+      const r = run(c, true);
+      c.details.set(matcher, r.detail);
+      return r.hit !== negated ? MATCH : FAIL;
+    },
+    why: (c) => c.details.get(matcher) ?? run(c, false).detail,
   };
+  return matcher;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -277,7 +277,7 @@ function clonePath(p: Path): Path {
 }
 
 function ctx(path: Path, env: Env, hook: Hook): MatchContext {
-  return { pkt: path.pkt, ct: path.ct, effects: path.effects, state: env.state, now: env.now, node: env.emu.node, hook };
+  return { pkt: path.pkt, ct: path.ct, effects: path.effects, state: env.state, now: env.now, node: env.emu.node, hook, details: new Map() };
 }
 
 /** Runs a path until it ends, pushing the alternatives of random rules onto `work`. */
