@@ -142,7 +142,8 @@ export type NftStatement =
   | { kind: 'verdict'; verdict: NftVerdict }
   /** `reject` (ICMP port unreachable in ip/ip6 tables), optionally `with …` words. */
   | { kind: 'reject'; with?: string[] }
-  | { kind: 'counter'; packets?: bigint; bytes?: bigint }
+  /** `counter` (anonymous, with its packet/byte counts when listed) or `counter name "N"` (a named counter object). */
+  | { kind: 'counter'; packets?: bigint; bytes?: bigint; name?: string }
   /** `FIELD set VALUE`, e.g. `mark set mark or 0x4000` (`meta mark set meta mark | 0x00004000`). */
   | { kind: 'set-field'; field: string; value: NftExpr | { kind: 'value'; value: string } }
   /** `masquerade [fully-random] [...]`: SNAT to the outgoing interface's address. */

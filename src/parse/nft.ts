@@ -317,7 +317,10 @@ export function ruleFromText(text: string): RuleParse {
     if (w === 'counter') {
       pos++;
       const stmt: NftStatement = { kind: 'counter' };
-      if (isWord(peek(), 'packets')) {
+      if (isWord(peek(), 'name')) {
+        pos++;
+        stmt.name = unquote(readScalar());
+      } else if (isWord(peek(), 'packets')) {
         pos++;
         stmt.packets = BigInt(expectWord('a packet count'));
         if (expectWord('"bytes"') !== 'bytes') fail('expected "bytes"', (peek(-1) as NftToken).at);
@@ -942,7 +945,8 @@ export function parseNftList(text: string, file: string): NftParse {
   lines.forEach((raw, index) => {
     const lineNo = index + 1;
     const line = raw.replace(/\r$/, '');
-    const trimmed = line.trim();
+    // `nft -a` appends `# handle N` to block openers; rules keep theirs (read into rule.handle).
+    const trimmed = line.trim().replace(/^((?:table|chain|set|map|flowtable|counter|quota)\s.*\{)\s+#\s+handle\s+\d+$/, '$1');
     const col = line.length - line.trimStart().length + 1;
     if (trimmed === '' || (trimmed.startsWith('#') && !set)) return;
     if (set) {

@@ -168,7 +168,7 @@ function statementText(s: NftStatement): string {
     case 'reject':
       return s.with ? `reject with ${s.with.join(' ')}` : 'reject';
     case 'counter':
-      return `counter packets ${s.packets ?? 0n} bytes ${s.bytes ?? 0n}`;
+      return s.name !== undefined ? `counter name ${quote(s.name)}` : `counter packets ${s.packets ?? 0n} bytes ${s.bytes ?? 0n}`;
     case 'set-field':
       return `${s.field} set ${'kind' in s.value && s.value.kind === 'value' ? listValue(s.value.value, s.field) : exprText(s.value as NftExpr)}`;
     case 'masquerade':
