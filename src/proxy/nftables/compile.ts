@@ -114,6 +114,8 @@ class TableWriter {
 interface SyncSettings {
   /** `ip` or `ip6`: the payload protocol keyword, also the table family. */
   ipX: 'ip' | 'ip6';
+  /** `ipv4_addr` or `ipv6_addr`: the address type of sets. */
+  addrType: string;
   mark: string;
   masqueradeAll: boolean;
   /** `ip saddr 10.0.0.0/8` / `ip saddr != 10.0.0.0/8`; undefined when no detector is implemented. */
@@ -127,6 +129,7 @@ export function compileNftables(cluster: Cluster, config: NodeConfig): NftRulese
   const addrType = config.ipFamily === 4 ? 'ipv4_addr' : 'ipv6_addr';
   const settings: SyncSettings = {
     ipX,
+    addrType,
     mark: config.masqueradeMark,
     masqueradeAll: config.masqueradeAll,
     detector: nftLocalDetector(config, ipX),
@@ -153,10 +156,12 @@ export function compileNftables(cluster: Cluster, config: NodeConfig): NftRulese
   // an unallocated address of the service CIDRs is dropped.
   w.set({ kind: 'set', name: 'cluster-ips', type: addrType, comment: 'Active ClusterIPs' });
   w.rule('cluster-ips-check', `${ipX} daddr @cluster-ips reject`, 'Reject traffic to invalid ports of ClusterIPs');
+  // One pre-joined argument in kube-proxy, hence `a,b` without spaces inside the braces.
   const serviceCIDRs = config.serviceCIDRs
-    .map((text) => parseCIDR(text.trim(), { sloppy: true }))
-    .filter((cidr) => cidr !== undefined && cidr.family === config.ipFamily)
-    .map((cidr) => cidr!.text)
+    .flatMap((text) => {
+      const cidr = parseCIDR(text.trim(), { sloppy: true });
+      return cidr && cidr.family === config.ipFamily ? [cidr.text] : [];
+    })
     .join(',');
   if (serviceCIDRs !== '') {
     w.rule('cluster-ips-check', `${ipX} daddr { ${serviceCIDRs} } drop`, 'Drop traffic to unallocated ClusterIPs');
@@ -249,7 +254,7 @@ function writeServicePort(svc: ProxyServicePort, s: SyncSettings, w: TableWriter
     endpointChains.set(ep.text, epNames.chain);
     w.chain(epNames.chain);
     if (svc.stickySeconds !== undefined) {
-      w.set({ kind: 'set', name: epNames.affinitySet, type: s.ipX === 'ip' ? 'ipv4_addr' : 'ipv6_addr', flags: ['dynamic', 'timeout'], timeout: svc.stickySeconds });
+      w.set({ kind: 'set', name: epNames.affinitySet, type: s.addrType, flags: ['dynamic', 'timeout'], timeout: svc.stickySeconds });
     }
     // Hairpin: an endpoint reaching itself through the service must be masqueraded, or it answers itself.
     const saddr = `${s.ipX} saddr`;
