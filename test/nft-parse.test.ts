@@ -119,6 +119,20 @@ describe('rule statements', () => {
     expect(text('mark and 0x4000 == 0 return')).toBe('meta mark & 0x00004000 == 0x00000000 return');
     expect(text('ip saddr != { 203.0.113.0/25 } drop')).toBe('ip saddr != 203.0.113.0/25 drop');
     expect(text('ip saddr != { 9.9.9.0/24 , 5.6.7.8/32 } drop')).toBe('ip saddr != { 5.6.7.8, 9.9.9.0/24 } drop');
+    // Checked against nft 1.0.6: overlapping and adjacent intervals merge; a merged single interval keeps braces.
+    expect(text('ip saddr != { 10.0.0.0/8 , 10.1.0.0/16 } drop')).toBe('ip saddr != { 10.0.0.0/8 } drop');
+    expect(text('ip saddr != { 10.0.0.0/9 , 10.128.0.0/9 , 5.6.7.8 , 5.6.7.8/32 } drop')).toBe('ip saddr != { 5.6.7.8, 10.0.0.0/8 } drop');
+    expect(text('ip saddr != { 10.0.0.1 , 10.0.0.2 , 10.0.0.3 } drop')).toBe('ip saddr != { 10.0.0.1, 10.0.0.2, 10.0.0.3 } drop');
+    expect(text('ip saddr != { 10.0.0.1 , 10.0.0.2/31 } drop')).toBe('ip saddr != { 10.0.0.1-10.0.0.3 } drop');
+    expect(text('ip saddr != { 10.0.0.0/31 , 10.0.0.2 } drop')).toBe('ip saddr != { 10.0.0.0-10.0.0.2 } drop');
+    expect(text('ip saddr != { 10.0.0.0/24 , 10.0.1.0/25 } drop')).toBe('ip saddr != { 10.0.0.0-10.0.1.127 } drop');
+    expect(text('ip saddr != { 10.0.0.0/24 , 10.0.0.5 } drop')).toBe('ip saddr != { 10.0.0.0/24 } drop');
+    expect(text('ip saddr != { 10.0.0.4/30 , 10.0.0.1 } drop')).toBe('ip saddr != { 10.0.0.1, 10.0.0.4/30 } drop');
+    expect(text('ip saddr != { 10.0.0.0/25 , 10.0.0.64/26 , 10.0.0.128/25 } drop')).toBe('ip saddr != { 10.0.0.0/24 } drop');
+    expect(text('ip saddr != { 10.0.0.0/31 , 10.0.0.2 , 10.0.0.3 } drop')).toBe('ip saddr != { 10.0.0.0/30 } drop');
+    expect(text('ip saddr != { 10.0.0.1 , 10.0.0.2 , 10.0.0.3/32 } drop')).toBe('ip saddr != { 10.0.0.1-10.0.0.3 } drop');
+    expect(text('ip saddr != { 10.0.0.3 , 10.0.0.3 } drop')).toBe('ip saddr != { 10.0.0.3 } drop');
+    expect(text('ip saddr != { 10.0.0.2 , 10.0.0.1-10.0.0.1 } drop')).toBe('ip saddr != { 10.0.0.1-10.0.0.2 } drop');
     expect(text('numgen random mod 2 vmap { 0 : goto a , 1 : goto b }')).toBe('numgen random mod 2 vmap { 0 : goto a, 1 : goto b }');
     expect(text('numgen random mod 1 vmap { 0 : goto a }')).toBe('numgen random mod 1 vmap { 0 : goto a }');
     expect(text('counter drop comment "x"')).toBe('counter packets 0 bytes 0 drop comment "x"');

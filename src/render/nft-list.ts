@@ -11,7 +11,7 @@
  */
 import type { NftChain, NftElement, NftExpr, NftFamily, NftOperand, NftRule, NftRuleset, NftSet, NftStatement, NftTable } from '../ir/nftables.js';
 import { NFT_PRIORITIES, verdictText } from '../ir/nftables.js';
-import { parseCIDR } from '../net/ip.js';
+import { bitsOf, hostCIDR, ipFromValue, makeCIDR, parseCIDR, parseIP, type IPFamily } from '../net/ip.js';
 import { byName, sortedTables } from './nft-dump.js';
 
 export function renderNftList(ruleset: NftRuleset): string {
@@ -211,14 +211,17 @@ function operandText(o: NftOperand, context: string | undefined, keepBraces = fa
     case 'set-ref':
       return `@${o.name}`;
     case 'anon-set': {
-      const elements = context !== undefined && isAddressField(context) ? sortByAddress(o.elements) : o.elements;
-      const texts = elements.map((el) => {
-        let text = el.key.map((k) => listValue(k, context)).join(' . ');
-        if (el.value) text += ` : ${el.value.kind === 'verdict' ? verdictText(el.value.verdict) : el.value.parts.join(' . ')}`;
-        return text;
-      });
-      // nft folds a one-element anonymous set in a match into a plain value.
-      if (texts.length === 1 && !keepBraces) return texts[0] as string;
+      const merged = context !== undefined && isAddressField(context) ? mergeAddressIntervals(o.elements) : undefined;
+      const texts =
+        merged ??
+        o.elements.map((el) => {
+          let text = el.key.map((k) => listValue(k, context)).join(' . ');
+          if (el.value) text += ` : ${el.value.kind === 'verdict' ? verdictText(el.value.verdict) : el.value.parts.join(' . ')}`;
+          return text;
+        });
+      // nft folds a one-element anonymous set into a plain value when reading the rule; a set that only
+      // merges down to one interval in the kernel keeps its braces.
+      if (o.elements.length === 1 && texts.length === 1 && !keepBraces) return texts[0] as string;
       return `{ ${texts.join(', ')} }`;
     }
   }
@@ -228,14 +231,59 @@ function isAddressField(field: string): boolean {
   return /^(ip|ip6) (saddr|daddr)$/.test(field);
 }
 
-/** Anonymous address sets are interval sets, which the kernel lists in address order. */
-function sortByAddress(elements: readonly NftElement[]): NftElement[] {
-  const keyed = elements.map((el) => {
-    const text = el.key[0] ?? '';
-    const cidr = parseCIDR(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`, { sloppy: true });
-    return { el, value: cidr?.network ?? 0n };
+/**
+ * Anonymous address sets are interval sets: the kernel keeps them sorted, with overlapping and adjacent
+ * intervals merged (`{ 10.0.0.0/9, 10.128.0.0/9 }` lists as `{ 10.0.0.0/8 }`), except that two adjacent
+ * plain addresses stay apart (`{ 10.0.0.2, 10.0.0.3 }`). An interval that is no prefix prints as
+ * `first-last`. All checked against nft 1.0.6. Undefined when an element is not an address.
+ */
+function mergeAddressIntervals(elements: readonly NftElement[]): string[] | undefined {
+  const ranges: { family: IPFamily; start: bigint; end: bigint; single: boolean }[] = [];
+  for (const el of elements) {
+    const text = el.key.length === 1 && !el.value ? (el.key[0] as string) : '';
+    const dash = text.indexOf('-');
+    if (dash > 0) {
+      const first = parseIP(text.slice(0, dash));
+      const last = parseIP(text.slice(dash + 1));
+      if (!first || !last || first.family !== last.family) return undefined;
+      ranges.push({ family: first.family, start: first.value, end: last.value, single: false });
+      continue;
+    }
+    const ip = text.includes('/') ? undefined : parseIP(text);
+    const cidr = ip ? hostCIDR(ip) : parseCIDR(text);
+    if (!cidr) return undefined;
+    const size = 1n << BigInt(bitsOf(cidr.family) - cidr.prefix);
+    ranges.push({ family: cidr.family, start: cidr.network, end: cidr.network + size - 1n, single: ip !== undefined });
+  }
+  ranges.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  // Merge until nothing changes: an interval grown by a merge may now touch the plain address before it.
+  let merged = ranges.map((r) => ({ ...r }));
+  for (let changed = true; changed; ) {
+    changed = false;
+    const next: typeof merged = [];
+    for (const r of merged) {
+      const last = next[next.length - 1];
+      const overlaps = last !== undefined && r.start <= last.end;
+      const touches = last !== undefined && r.start === last.end + 1n && !(last.single && r.single);
+      if (last && (overlaps || touches)) {
+        if (r.end > last.end) last.end = r.end;
+        last.single = last.single && r.single && r.start === last.start && r.end === last.end;
+        changed = true;
+      } else {
+        next.push(r);
+      }
+    }
+    merged = next;
+  }
+  return merged.map((r) => {
+    const size = r.end - r.start + 1n;
+    const bits = bitsOf(r.family);
+    const hostBits = size.toString(2).length - 1;
+    const isPrefix = (size & (size - 1n)) === 0n && r.start % size === 0n;
+    if (!isPrefix) return `${ipFromValue(r.family, r.start).text}-${ipFromValue(r.family, r.end).text}`;
+    const prefix = bits - hostBits;
+    return prefix === bits ? ipFromValue(r.family, r.start).text : makeCIDR(r.family, r.start, prefix).text;
   });
-  return keyed.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).map((k) => k.el);
 }
 
 /** A value as nft prints it in the context of a field: marks as 8-digit hex, host prefixes without `/32`. */
