@@ -5,6 +5,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runCheck } from './check.js';
 import { runCompile } from './compile.js';
+import { runTestFlows } from './test-flows.js';
+import { describeTraceOptions, runTrace } from './trace.js';
 import type { CliIO } from './io.js';
 import { VERSION } from '../version.js';
 
@@ -20,7 +22,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
 
-  program
+  const compile = program
     .command('compile')
     .description('print the rules kube-proxy would write on a node for these manifests')
     .argument('[inputs...]', 'manifest files or folders (YAML/JSON; folders are read recursively), - for stdin')
@@ -29,20 +31,32 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .addOption(new Option('--mode <mode>', 'proxy mode').choices(['iptables']).default('iptables'))
     .addOption(new Option('--backend <backend>', 'iptables-save flavour for --format save').choices(['legacy', 'nft']).default('nft'))
     .option('--node-config <file>', "node settings (conformance config.yaml format); a folder's node.yaml is used by default")
-    .option('--config <file>', 'a KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1)')
-    .option('--node-name <name>', 'node kube-proxy runs on (endpoints with this nodeName are local)')
-    .option('--node-ip <ip>', "the node's primary IP")
-    .option('--cluster-cidr <cidr>', 'pod CIDR of the cluster (local-traffic detection)')
-    .option('--masquerade-all', 'masquerade all traffic to ClusterIPs')
-    .option('--nodeport-addresses <cidrs>', 'comma-separated CIDRs of node addresses that accept NodePorts')
-    .option('--verbose', 'also say what was skipped and why')
-    .action(async (inputs: string[], options) => setExit(await runCompile(inputs, options, io)));
+    .option('--verbose', 'also say what was skipped and why');
+  addNodeFlags(compile).action(async (inputs: string[], options) => setExit(await runCompile(inputs, options, io)));
 
   program
     .command('check')
     .description("run kube-proxy's consistency check (jumps to missing or empty chains, unused chains) on a payload")
     .argument('<file>', 'iptables-restore payload or iptables-save dump, - for stdin')
     .action(async (file: string) => setExit(await runCheck(file, io)));
+
+  const trace = program
+    .command('trace')
+    .description('walk a packet (or flows, or sampled connections) through the rules and explain every hop')
+    .argument('[inputs...]', 'manifest files or folders, - for stdin (or use --rules)');
+  for (const [flags, description] of describeTraceOptions()) trace.option(flags, description);
+  addNodeFlags(trace).action(async (inputs: string[], options) => setExit(await runTrace(inputs, options, io)));
+
+  const test = program
+    .command('test')
+    .description("check a flow table (kube-proxy's flows.yaml format) against the rules: pass/fail per flow")
+    .argument('<flows>', 'flows.yaml: name, sourceIP, destIP, destPort, protocol, output, masq')
+    .argument('[inputs...]', 'manifest files or folders (or use --rules)')
+    .option('--rules <file>', 'check against an iptables-save dump or restore payload')
+    .option('--node-config <file>', "node settings; a folder's node.yaml is used by default");
+  addNodeFlags(test).action(async (flows: string, inputs: string[], options) =>
+    setExit(await runTestFlows(flows, inputs, options, io)),
+  );
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -53,4 +67,15 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     throw error;
   }
   return exitCode;
+}
+
+/** The node flags every command that compiles manifests accepts. */
+function addNodeFlags(command: Command): Command {
+  return command
+    .option('--config <file>', 'a KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1)')
+    .option('--node-name <name>', 'node kube-proxy runs on (endpoints with this nodeName are local)')
+    .option('--node-ip <ip>', "the node's primary IP")
+    .option('--cluster-cidr <cidr>', 'pod CIDR of the cluster (local-traffic detection)')
+    .option('--masquerade-all', 'masquerade all traffic to ClusterIPs')
+    .option('--nodeport-addresses <cidrs>', 'comma-separated CIDRs of node addresses that accept NodePorts');
 }
