@@ -18,6 +18,10 @@ import { canonicalizeIptables } from './render/canonical.js';
 import { renderJson } from './render/json.js';
 import { renderRestore } from './render/restore.js';
 import { renderSave } from './render/save.js';
+import { compileNftables } from './proxy/nftables/compile.js';
+import { canonicalizeNftDump } from './render/nft-canonical.js';
+import { renderNftDump } from './render/nft-dump.js';
+import { renderNftList } from './render/nft-list.js';
 
 export interface ClusterResult {
   /** Undefined when loading reported errors. */
@@ -35,18 +39,39 @@ export function loadCluster(sources: readonly Source[]): ClusterResult {
   return { cluster: hasErrors(diagnostics) ? undefined : built.cluster, diagnostics, skipped: loaded.skipped };
 }
 
+export type ProxyMode = 'iptables' | 'nftables';
 export type IptablesFormat = 'restore' | 'save' | 'json';
+export type NftablesFormat = 'dump' | 'nft' | 'json';
+/** What each mode can print; the first is the default (what one compares with on a node). */
+export const FORMATS: Record<ProxyMode, readonly string[]> = {
+  iptables: ['save', 'restore', 'json'],
+  nftables: ['nft', 'dump', 'json'],
+};
 
 export interface RenderOptions {
-  format: IptablesFormat;
-  /** kube-proxy's test sort (restore format). */
+  mode?: ProxyMode;
+  format: IptablesFormat | NftablesFormat;
+  /** kube-proxy's test sort (iptables restore payload, nftables dump). */
   canonical?: boolean;
   /** iptables-save flavour: table order and header differ between the legacy and nf_tables backends. */
   backend?: 'legacy' | 'nft';
 }
 
-/** Cluster → what kube-proxy's iptables mode writes, in the requested text form. */
+/** Cluster → what kube-proxy writes in the chosen mode, in the requested text form. */
 export function compileToText(cluster: Cluster, config: NodeConfig, options: RenderOptions): string {
+  if (options.mode === 'nftables') {
+    const ruleset = compileNftables(cluster, config);
+    switch (options.format) {
+      case 'dump': {
+        const text = renderNftDump(ruleset);
+        return options.canonical ? canonicalizeNftDump(text) : text;
+      }
+      case 'json':
+        return renderJson(ruleset);
+      default:
+        return renderNftList(ruleset);
+    }
+  }
   return renderIptables(compileIptables(cluster, config), options);
 }
 
@@ -56,12 +81,12 @@ export function renderIptables(payload: IptablesRuleset, options: RenderOptions)
       const text = renderRestore(payload);
       return options.canonical ? canonicalizeIptables(text) : text;
     }
-    case 'save':
-      return renderSave(withBaseChainJumps(payload), { backend: options.backend ?? 'nft' });
     case 'json':
       return renderJson(payload);
+    default:
+      return renderSave(withBaseChainJumps(payload), { backend: options.backend ?? 'nft' });
   }
 }
 
-export { buildCluster, compileIptables, loadManifests, withBaseChainJumps };
+export { buildCluster, compileIptables, compileNftables, loadManifests, withBaseChainJumps };
 export type { Cluster, Diagnostic, IptablesRuleset, NodeConfig, Source };

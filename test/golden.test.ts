@@ -1,5 +1,6 @@
 /**
- * Golden outputs of the learner's examples in rulesets/: golden/iptables/<example>/{restore,save}.iptables.
+ * Golden outputs of the learner's examples in rulesets/: golden/iptables/<example>/{restore,save}.iptables and
+ * golden/nftables/<example>/{dump,list}.nft.
  * Update deliberately with `npx vitest run -u` and explain every change in the commit message.
  */
 import { existsSync, readdirSync } from 'node:fs';
@@ -18,6 +19,10 @@ const GOLDEN_FILES: Record<string, Record<string, string[]>> = {
   iptables: {
     'restore.iptables': ['--format', 'restore'],
     'save.iptables': ['--format', 'save'],
+  },
+  nftables: {
+    'dump.nft': ['--mode', 'nftables', '--format', 'dump'],
+    'list.nft': ['--mode', 'nftables', '--format', 'nft'],
   },
 };
 

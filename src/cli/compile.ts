@@ -1,13 +1,14 @@
 /** `kproxy compile`: manifests + node settings → the rules kube-proxy would write. */
 import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from '../diag/diagnostic.js';
-import { compileToText, loadCluster, type IptablesFormat } from '../index.js';
+import { compileToText, FORMATS, loadCluster, type IptablesFormat, type NftablesFormat, type ProxyMode } from '../index.js';
 import type { CliIO } from './io.js';
 import { resolveNodeSettings, type NodeSettingsOptions } from './node-settings.js';
 import { readInputs } from './read-inputs.js';
 import { explainSkipped } from './verbose.js';
 
 export interface CompileOptions extends NodeSettingsOptions {
-  format: IptablesFormat;
+  mode: ProxyMode;
+  format?: IptablesFormat | NftablesFormat;
   canonical?: boolean;
   backend: 'legacy' | 'nft';
   verbose?: boolean;
@@ -15,8 +16,13 @@ export interface CompileOptions extends NodeSettingsOptions {
 
 export async function runCompile(inputs: readonly string[], options: CompileOptions, io: CliIO): Promise<number> {
   if (inputs.length === 0) return usage(io, 'no input: give manifest files, folders, or - for standard input');
-  if (options.canonical && options.format !== 'restore') {
-    return usage(io, '--canonical sorts the restore payload: use it with --format restore');
+  const formats = FORMATS[options.mode];
+  const format = options.format ?? (formats[0] as IptablesFormat | NftablesFormat);
+  if (!formats.includes(format)) {
+    return usage(io, `--format ${format} is not a ${options.mode} format (use one of ${formats.join(', ')})`);
+  }
+  if (options.canonical && format !== 'restore' && format !== 'dump') {
+    return usage(io, '--canonical sorts the iptables restore payload or the nftables dump: use --format restore or dump');
   }
   const files = readInputs(inputs, io.readStdin);
   if (files.usageErrors.length > 0) return usage(io, ...files.usageErrors);
@@ -29,7 +35,7 @@ export async function runCompile(inputs: readonly string[], options: CompileOpti
   if (!settings.ok || !loaded.cluster || hasErrors(diagnostics)) return 1;
 
   if (options.verbose) io.stderr(explainSkipped(loaded.skipped, loaded.cluster));
-  io.stdout(compileToText(loaded.cluster, settings.config, options));
+  io.stdout(compileToText(loaded.cluster, settings.config, { ...options, format }));
   return 0;
 }
 

@@ -26,9 +26,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .command('compile')
     .description('print the rules kube-proxy would write on a node for these manifests')
     .argument('[inputs...]', 'manifest files or folders (YAML/JSON; folders are read recursively), - for stdin')
-    .addOption(new Option('--format <format>', 'output format').choices(['save', 'restore', 'json']).default('save'))
-    .option('--canonical', "sort as kube-proxy's tests compare (restore format)")
-    .addOption(new Option('--mode <mode>', 'proxy mode').choices(['iptables']).default('iptables'))
+    .addOption(
+      new Option('--format <format>', 'iptables: save (default), restore, json; nftables: nft (default), dump, json')
+        .choices(['save', 'restore', 'json', 'nft', 'dump']),
+    )
+    .option('--canonical', "sort as kube-proxy's tests compare (iptables restore payload, nftables dump)")
+    .addOption(new Option('--mode <mode>', 'proxy mode').choices(['iptables', 'nftables']).default('iptables'))
     .addOption(new Option('--backend <backend>', 'iptables-save flavour for --format save').choices(['legacy', 'nft']).default('nft'))
     .option('--node-config <file>', "node settings (conformance config.yaml format); a folder's node.yaml is used by default")
     .option('--verbose', 'also say what was skipped and why');
