@@ -3,7 +3,7 @@
  * Services should stay within 3× of 100 Services; batch rate target ≥ 2,000 traces/s at 10,000 Services.
  */
 import { performance } from 'node:perf_hooks';
-import { nodeRuleset } from '../src/emulate/base.js';
+import { withBaseChainJumps } from '../src/proxy/iptables/base-chains.js';
 import { buildNode } from '../src/emulate/node.js';
 import { compileRuleset } from '../src/emulate/ruleset.js';
 import { createEmulator, tracePacket, type Emulator } from '../src/emulate/trace.js';
@@ -25,7 +25,7 @@ const clusterIP = (i: number) => `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 2
 function emulatorFor(services: number): Emulator {
   const loaded = loadCluster([{ file: 'synthetic.json', text: syntheticJson({ services, endpointsPerService: 3 }) }]);
   if (!loaded.cluster) throw new Error('synthetic cluster did not load');
-  return createEmulator(compileRuleset(nodeRuleset(compileIptables(loaded.cluster, config))), buildNode(config, loaded.cluster));
+  return createEmulator(compileRuleset(withBaseChainJumps(compileIptables(loaded.cluster, config))), buildNode(config, loaded.cluster));
 }
 
 function tracesPerSecond(emu: Emulator, services: number, count: number): number {

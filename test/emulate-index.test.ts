@@ -9,7 +9,7 @@ import { compileRuleset } from '../src/emulate/ruleset.js';
 import { createEmulator, tracePacket, type Emulator } from '../src/emulate/trace.js';
 import { loadCluster } from '../src/index.js';
 import { resolveNodeConfig } from '../src/model/node-config.js';
-import { nodeRuleset } from '../src/emulate/base.js';
+import { withBaseChainJumps } from '../src/proxy/iptables/base-chains.js';
 import { compileIptables } from '../src/proxy/iptables/compile.js';
 
 const config = resolveNodeConfig({ nodeName: 'node-0', nodeIP: '192.168.0.2', nodeIPs: ['192.168.0.2'], clusterCIDR: '10.128.0.0/9', interfaces: { lo: ['127.0.0.1/8'], eth0: ['192.168.0.2/24'] } });
@@ -17,7 +17,7 @@ const config = resolveNodeConfig({ nodeName: 'node-0', nodeIP: '192.168.0.2', no
 function emulatorFor(services: number): Emulator {
   const loaded = loadCluster([{ file: 'synthetic.json', text: syntheticJson({ services, endpointsPerService: 3 }) }]);
   if (!loaded.cluster) throw new Error('synthetic cluster did not load');
-  return createEmulator(compileRuleset(nodeRuleset(compileIptables(loaded.cluster, config))), buildNode(config, loaded.cluster));
+  return createEmulator(compileRuleset(withBaseChainJumps(compileIptables(loaded.cluster, config))), buildNode(config, loaded.cluster));
 }
 
 const clusterIP = (i: number) => `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeRuleset } from '../src/emulate/base.js';
+import { withBaseChainJumps } from '../src/proxy/iptables/base-chains.js';
 import { flowAnswer } from '../src/emulate/flows.js';
 import { buildNode } from '../src/emulate/node.js';
 import { compileRuleset } from '../src/emulate/ruleset.js';
@@ -104,7 +104,7 @@ function cases(): Case[] {
     } else if (existsSync(path.join(dir, 'input.yaml'))) {
       const loaded = loadCluster([{ file: 'input.yaml', text: readFileSync(path.join(dir, 'input.yaml'), 'utf8') }]);
       if (!loaded.cluster) continue;
-      const ruleset = nodeRuleset(compileIptables(loaded.cluster, config));
+      const ruleset = withBaseChainJumps(compileIptables(loaded.cluster, config));
       out.push({ name, ruleset, config, emu: createEmulator(compileRuleset(ruleset), buildNode(config, loaded.cluster)) });
     }
   }
@@ -112,7 +112,7 @@ function cases(): Case[] {
   const config = resolveNodeConfig(parseNodeConfig(readFileSync(path.join(fixture, 'node.yaml'), 'utf8'), 'node.yaml').layer);
   const loaded = loadCluster([{ file: 'services.yaml', text: readFileSync(path.join(fixture, 'services.yaml'), 'utf8') }]);
   if (loaded.cluster) {
-    const ruleset = nodeRuleset(compileIptables(loaded.cluster, config));
+    const ruleset = withBaseChainJumps(compileIptables(loaded.cluster, config));
     out.push({ name: 'fixture', ruleset, config, emu: createEmulator(compileRuleset(ruleset), buildNode(config, loaded.cluster)) });
   }
   return out;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeRuleset } from '../src/emulate/base.js';
+import { withBaseChainJumps } from '../src/proxy/iptables/base-chains.js';
 import { explainTrace } from '../src/emulate/explain.js';
 import { buildNode } from '../src/emulate/node.js';
 import { compileRuleset } from '../src/emulate/ruleset.js';
@@ -23,7 +23,7 @@ const config = resolveNodeConfig(parseNodeConfig(readFileSync(path.join(dir, 'no
 const loaded = loadCluster([{ file: 'services.yaml', text: readFileSync(path.join(dir, 'services.yaml'), 'utf8') }]);
 if (!loaded.cluster) throw new Error(JSON.stringify(loaded.diagnostics));
 const cluster = loaded.cluster;
-const emu = createEmulator(compileRuleset(nodeRuleset(compileIptables(cluster, config))), buildNode(config, cluster));
+const emu = createEmulator(compileRuleset(withBaseChainJumps(compileIptables(cluster, config))), buildNode(config, cluster));
 
 const POD = '10.244.1.7';
 const NODE = '192.168.0.2';

@@ -20,7 +20,7 @@ import { isBuiltinChain, type IptablesRuleset } from '../ir/iptables.js';
 import type { NodeConfig } from '../model/node-config.js';
 import { cidrContains, ipFromValue, parseIP } from '../net/ip.js';
 import { parseIptables } from '../parse/iptables.js';
-import { nodeRuleset } from '../emulate/base.js';
+import { withBaseChainJumps } from '../proxy/iptables/base-chains.js';
 import { compileIptables } from '../proxy/iptables/compile.js';
 import { printDiagnostics, usage } from './compile.js';
 import type { CliIO } from './io.js';
@@ -125,11 +125,11 @@ export function prepareNode(inputs: readonly string[], options: RulesOptions, io
     if (hasErrors(parsed.diagnostics)) return { ok: false, exitCode: 1 };
     ruleset = parsed.ruleset;
     if (!hasBaseJumps(ruleset)) {
-      ruleset = nodeRuleset(ruleset);
+      ruleset = withBaseChainJumps(ruleset);
       notes.push(`${options.rules} has no rules in the built-in chains (a restore payload): kube-proxy's base-chain jumps were added`);
     }
   } else {
-    ruleset = nodeRuleset(compileIptables(cluster as Cluster, config));
+    ruleset = withBaseChainJumps(compileIptables(cluster as Cluster, config));
   }
   const emu = createEmulator(compileRuleset(ruleset), buildNode(config, cluster));
   return { ok: true, node: { emu, cluster, config, notes } };

@@ -1,11 +1,11 @@
 /**
  * The packet emulator (iptables mode), in the order it is used:
  *
- *   ruleset IR ──nodeRuleset (compiled payloads only)──► compileRuleset ─┐
+ *   ruleset IR ──withBaseChainJumps (compiled payloads only)──► compileRuleset ─┐
  *   NodeConfig + Cluster ──buildNode─────────────────────────────────────┴► createEmulator ──► tracePacket ──► explainTrace
  *                                                                                            └► sampleConnections (seeded)
  */
-export { nodeRuleset } from './base.js';
+export { withBaseChainJumps } from '../proxy/iptables/base-chains.js';
 export { explainTrace, type ExplainOptions } from './explain.js';
 export { checkFlow, flowAnswer, flowPacket, parseFlows, type Flow, type FlowCheck } from './flows.js';
 export { buildNode, isLocal, originOf, route, type NodeModel } from './node.js';
