@@ -40,6 +40,12 @@ const ip = (what: string) =>
   str(what, 'E_INVALID_IP').refine((s) => parseIP(s, { sloppy: true }) !== undefined, {
     error: coded('E_INVALID_IP', `is not a valid IP address`),
   });
+/** A Service's clusterIP: an address, "" (unallocated) or "None" (headless); checked here so a bad one is
+ * reported together with the object's other schema errors. */
+const clusterIP = (what: string) =>
+  str(what, 'E_INVALID_IP').refine((s) => s === '' || s === 'None' || parseIP(s, { sloppy: true }) !== undefined, {
+    error: coded('E_INVALID_IP', `is not a valid IP address, "" or "None"`),
+  });
 const cidr = (what: string) =>
   str(what, 'E_INVALID_IP').refine((s) => parseCIDR(s.trim(), { sloppy: true }) !== undefined, {
     error: coded('E_INVALID_IP', `is not a valid CIDR`),
@@ -101,8 +107,8 @@ export const service = obj(
       obj(
         {
           type: nullish(oneOf(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'], 'spec.type')),
-          clusterIP: nullish(str('spec.clusterIP', 'E_INVALID_IP')),
-          clusterIPs: nullish(list(str('spec.clusterIPs[]', 'E_INVALID_IP'), 'spec.clusterIPs')),
+          clusterIP: nullish(clusterIP('spec.clusterIP')),
+          clusterIPs: nullish(list(clusterIP('spec.clusterIPs[]'), 'spec.clusterIPs')),
           externalName: nullish(str('spec.externalName')),
           externalIPs: nullish(list(ip('externalIP'), 'spec.externalIPs')),
           loadBalancerSourceRanges: nullish(list(cidr('loadBalancerSourceRange'), 'spec.loadBalancerSourceRanges')),
