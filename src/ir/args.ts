@@ -43,13 +43,19 @@ const TARGET_VALUE_OPTIONS: ReadonlySet<string> = new Set([
   'log-prefix', 'log-level',
 ]);
 
-const BASIC_FLAGS: Readonly<Record<string, 'source' | 'destination' | 'protocol' | 'inInterface' | 'outInterface'>> = {
-  '-s': 'source', '--source': 'source', '--src': 'source',
-  '-d': 'destination', '--destination': 'destination', '--dst': 'destination',
-  '-p': 'protocol', '--protocol': 'protocol',
-  '-i': 'inInterface', '--in-interface': 'inInterface',
-  '-o': 'outInterface', '--out-interface': 'outInterface',
-};
+type BasicKind = 'source' | 'destination' | 'protocol' | 'inInterface' | 'outInterface';
+const BASIC_FLAGS: ReadonlyMap<string, BasicKind> = new Map([
+  ['-s', 'source'], ['--source', 'source'], ['--src', 'source'],
+  ['-d', 'destination'], ['--destination', 'destination'], ['--dst', 'destination'],
+  ['-p', 'protocol'], ['--protocol', 'protocol'],
+  ['-i', 'inInterface'], ['--in-interface', 'inInterface'],
+  ['-o', 'outInterface'], ['--out-interface', 'outInterface'],
+]);
+
+/** MODULE_OPTIONS as sets in a Map: lookups on every option word of a 400k-rule parse or compile. */
+const MODULE_OPTION_SETS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  Object.entries(MODULE_OPTIONS).map(([module, options]) => [module, new Set(options)]),
+);
 
 /** On failure, `index` is the position in `args` of the word at fault (args.length when a word is missing). */
 export type ArgsResult =
@@ -79,7 +85,7 @@ export function partsFromArgs(args: readonly string[], from = 0): ArgsResult {
       if (!options.ok) return options;
       return { ok: true, parts, target: { name, goto: word === '-g' || word === '--goto', options: options.options } };
     }
-    const basic = Object.hasOwn(BASIC_FLAGS, word) ? BASIC_FLAGS[word] : undefined;
+    const basic = BASIC_FLAGS.get(word);
     if (basic) {
       const value = args[++i];
       if (value === undefined) return { ok: false, message: `${word} needs a value`, index: i };
@@ -111,7 +117,7 @@ export function partsFromArgs(args: readonly string[], from = 0): ArgsResult {
       } else {
         // A known option takes one value. An option we do not know (of a module we do not know) takes
         // every word up to the next flag, possibly none: real nodes carry `-m socket --transparent` & co.
-        const known = optionsOf(module)?.includes(name) ?? false;
+        const known = optionsOf(module)?.has(name) ?? false;
         if (known) {
           const value = args[i + 1];
           if (value === undefined) return { ok: false, message: `${word} needs a value`, index: i + 1 };
@@ -138,7 +144,7 @@ export function partsFromArgs(args: readonly string[], from = 0): ArgsResult {
   return { ok: true, parts };
 }
 
-function basicPart(kind: (typeof BASIC_FLAGS)[string], negated: boolean, value: string): MatchPart {
+function basicPart(kind: BasicKind, negated: boolean, value: string): MatchPart {
   if (kind === 'protocol') return { kind, negated, protocol: value };
   if (kind === 'inInterface' || kind === 'outInterface') return { kind, negated, name: value };
   return { kind, negated, address: value };
@@ -148,7 +154,7 @@ function basicPart(kind: (typeof BASIC_FLAGS)[string], negated: boolean, value: 
 function ownerOf(option: string, modules: readonly string[]): string | undefined {
   for (let k = modules.length - 1; k >= 0; k--) {
     const module = modules[k] as string;
-    if (optionsOf(module)?.includes(option)) return module;
+    if (optionsOf(module)?.has(option)) return module;
   }
   for (let k = modules.length - 1; k >= 0; k--) {
     const module = modules[k] as string;
@@ -181,9 +187,9 @@ function readTargetOptions(
   return { ok: true, options };
 }
 
-/** Own properties only: a module named `constructor` must not find Object.prototype's. */
-function optionsOf(module: string): readonly string[] | undefined {
-  return Object.hasOwn(MODULE_OPTIONS, module) ? MODULE_OPTIONS[module] : undefined;
+/** A Map, not an object lookup: a module named `constructor` must not find Object.prototype's. */
+function optionsOf(module: string): ReadonlySet<string> | undefined {
+  return MODULE_OPTION_SETS.get(module);
 }
 
 /** A word that starts the next flag rather than continuing a value list. */
@@ -194,35 +200,58 @@ function isFlag(word: string): boolean {
 /** The argument vector of a rule's parts and target, in written order (no `-A CHAIN`). */
 export function argsOfRule(rule: Pick<Rule, 'parts' | 'target'>): string[] {
   const args: string[] = [];
-  for (const part of rule.parts) args.push(...argsOfPart(part));
-  if (rule.target) args.push(...argsOfTarget(rule.target));
+  for (const part of rule.parts) pushPartArgs(part, args);
+  if (rule.target) pushTargetArgs(rule.target, args);
   return args;
 }
 
 export function argsOfPart(part: MatchPart): string[] {
-  const not = 'negated' in part && part.negated ? ['!'] : [];
+  const args: string[] = [];
+  pushPartArgs(part, args);
+  return args;
+}
+
+/** Appends the words of one part (no intermediate arrays: renderers call this for every part of every rule). */
+function pushPartArgs(part: MatchPart, args: string[]): void {
+  if (part.kind === 'module') {
+    args.push('-m', part.name);
+    return;
+  }
+  if (part.negated) args.push('!');
   switch (part.kind) {
     case 'source':
-      return [...not, '-s', part.address];
+      args.push('-s', part.address);
+      return;
     case 'destination':
-      return [...not, '-d', part.address];
+      args.push('-d', part.address);
+      return;
     case 'protocol':
-      return [...not, '-p', part.protocol];
+      args.push('-p', part.protocol);
+      return;
     case 'inInterface':
-      return [...not, '-i', part.name];
+      args.push('-i', part.name);
+      return;
     case 'outInterface':
-      return [...not, '-o', part.name];
-    case 'module':
-      return ['-m', part.name];
+      args.push('-o', part.name);
+      return;
     case 'option':
-      return [...not, `--${part.name}`, ...part.args];
+      args.push(`--${part.name}`);
+      for (const arg of part.args) args.push(arg);
   }
 }
 
 export function argsOfTarget(target: Target): string[] {
-  const args = [target.goto ? '-g' : '-j', target.name];
-  for (const option of target.options) args.push(`--${option.name}`, ...option.args);
+  const args: string[] = [];
+  pushTargetArgs(target, args);
   return args;
+}
+
+function pushTargetArgs(target: Target, args: string[]): void {
+  args.push(target.goto ? '-g' : '-j', target.name);
+  for (const option of target.options) {
+    args.push(`--${option.name}`);
+    for (const arg of option.args) args.push(arg);
+  }
 }
 
 /** Builds a rule from kube-proxy style arguments; a malformed vector is a bug in the caller. */
@@ -230,4 +259,90 @@ export function ruleFromArgs(chain: string, args: readonly string[]): Rule {
   const result = partsFromArgs(args);
   if (!result.ok) throw new Error(`internal: bad rule for ${chain}: ${result.message}: ${args.join(' ')}`);
   return result.target ? { chain, parts: result.parts, target: result.target } : { chain, parts: result.parts };
+}
+
+/**
+ * Shares equal match parts and targets between rules. A 400k-rule dump repeats `-p tcp`, `-m comment`,
+ * `--dport 80`, a service's comment, `-j KUBE-MARK-MASQ` hundreds of thousands of times; keeping one frozen
+ * copy of each cuts the live heap, and with it the garbage collector's work, by more than half. Parsed parts
+ * are therefore immutable. Lookups go through nested maps so no key string is built per part.
+ */
+export class PartInterner {
+  private readonly modules = new Map<string, MatchPart>();
+  /** [negated ? 1 : 0] → protocol → part. */
+  private readonly protocols = [new Map<string, MatchPart>(), new Map<string, MatchPart>()];
+  /** kind, negated → network → part (host addresses are nearly all distinct and not looked up). */
+  private readonly networks = new Map<string, Array<Map<string, MatchPart>>>();
+  /** module → option → [negated] → the single argument (or '' for none) → part. */
+  private readonly options = new Map<string, Map<string, Array<Map<string, MatchPart>>>>();
+  /** [goto ? 1 : 0] → chain or verdict → option-less target. */
+  private readonly jumps = [new Map<string, Target>(), new Map<string, Target>()];
+  /** The previous comment: a chain's rules usually repeat it (KUBE-SEP pairs), and comments are too many to map. */
+  private lastComment: MatchPart | undefined;
+
+  part(part: MatchPart): MatchPart {
+    let map: Map<string, MatchPart>;
+    let key: string;
+    switch (part.kind) {
+      case 'module':
+        map = this.modules;
+        key = part.name;
+        break;
+      case 'protocol':
+        map = this.protocols[part.negated ? 1 : 0] as Map<string, MatchPart>;
+        key = part.protocol;
+        break;
+      case 'source':
+      case 'destination': {
+        const a = part.address;
+        if (!a.includes('/') || a.endsWith('/32') || a.endsWith('/128')) return part;
+        map = pick(this.networks, part.kind, part.negated);
+        key = a;
+        break;
+      }
+      case 'option': {
+        if (part.args.length > 1) return part;
+        if (part.name === 'comment' && part.module === 'comment') {
+          const last = this.lastComment;
+          if (last?.kind === 'option' && last.negated === part.negated && last.args[0] === part.args[0]) return last;
+          Object.freeze(part.args);
+          this.lastComment = Object.freeze(part);
+          return part;
+        }
+        let byName = this.options.get(part.module);
+        if (!byName) this.options.set(part.module, (byName = new Map()));
+        map = pick(byName, part.name, part.negated);
+        key = part.args[0] ?? '';
+        break;
+      }
+      default:
+        return part;
+    }
+    const known = map.get(key);
+    if (known) return known;
+    if (part.kind === 'option') Object.freeze(part.args);
+    // Maps stay small (lookups into a large map cost cache misses); values past the cap are not shared.
+    if (map.size < INTERN_CAP) map.set(key, Object.freeze(part));
+    return part;
+  }
+
+  target(target: Target): Target {
+    if (target.options.length > 0) return { name: target.name, goto: target.goto, options: target.options.slice() };
+    const map = this.jumps[target.goto ? 1 : 0] as Map<string, Target>;
+    const known = map.get(target.name);
+    if (known) return known;
+    const fresh: Target = { name: target.name, goto: target.goto, options: Object.freeze([]) as unknown as Target['options'] };
+    if (map.size < INTERN_CAP) map.set(target.name, Object.freeze(fresh));
+    return fresh;
+  }
+}
+
+/** Entries per intern map: enough for every verdict, module, port and CIDR a node repeats. */
+const INTERN_CAP = 512;
+
+/** The map for (key, negated) in a two-level table, created on first use. */
+function pick<V>(table: Map<string, Array<Map<string, V>>>, key: string, negated: boolean): Map<string, V> {
+  let pair = table.get(key);
+  if (!pair) table.set(key, (pair = [new Map(), new Map()]));
+  return pair[negated ? 1 : 0] as Map<string, V>;
 }

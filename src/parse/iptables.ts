@@ -8,8 +8,8 @@
  * pass, no regular expressions per line, each line sliced once.
  */
 import { error, warning, type Diagnostic } from '../diag/diagnostic.js';
-import { partsFromArgs } from '../ir/args.js';
-import type { ChainDecl, Counters, IptablesRuleset, MatchPart, Rule, Table, Target } from '../ir/iptables.js';
+import { PartInterner, partsFromArgs } from '../ir/args.js';
+import type { ChainDecl, Counters, IptablesRuleset, MatchPart, Rule, Table } from '../ir/iptables.js';
 import { BUILTIN_CHAINS } from '../ir/iptables.js';
 import type { IPFamily } from '../net/ip.js';
 import type { IptCode } from './codes.js';
@@ -54,7 +54,7 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
   let lastChain: string | undefined;
   /** Word buffer reused for every line (the words themselves are fresh strings). */
   const words: string[] = [];
-  const intern = new Interner();
+  const intern = new PartInterner();
   const report = (code: IptCode, message: string, line: number, col: number): void => {
     diagnostics.push(error(code, message, { file, line, col }));
   };
@@ -235,92 +235,6 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
 
   const inferred: IPFamily = family ?? (sawV6 && !sawV4 ? 6 : 4);
   return { ruleset: { family: inferred, tables }, diagnostics };
-}
-
-/**
- * Shares equal match parts and targets between rules. A 400k-rule dump repeats `-p tcp`, `-m comment`,
- * `--dport 80`, a service's comment, `-j KUBE-MARK-MASQ` hundreds of thousands of times; keeping one frozen
- * copy of each cuts the live heap, and with it the garbage collector's work, by more than half. Parsed parts
- * are therefore immutable. Lookups go through nested maps so no key string is built per part.
- */
-class Interner {
-  private readonly modules = new Map<string, MatchPart>();
-  /** [negated ? 1 : 0] → protocol → part. */
-  private readonly protocols = [new Map<string, MatchPart>(), new Map<string, MatchPart>()];
-  /** kind, negated → network → part (host addresses are nearly all distinct and not looked up). */
-  private readonly networks = new Map<string, Array<Map<string, MatchPart>>>();
-  /** module → option → [negated] → the single argument (or '' for none) → part. */
-  private readonly options = new Map<string, Map<string, Array<Map<string, MatchPart>>>>();
-  /** [goto ? 1 : 0] → chain or verdict → option-less target. */
-  private readonly jumps = [new Map<string, Target>(), new Map<string, Target>()];
-  /** The previous comment: a chain's rules usually repeat it (KUBE-SEP pairs), and comments are too many to map. */
-  private lastComment: MatchPart | undefined;
-
-  part(part: MatchPart): MatchPart {
-    let map: Map<string, MatchPart>;
-    let key: string;
-    switch (part.kind) {
-      case 'module':
-        map = this.modules;
-        key = part.name;
-        break;
-      case 'protocol':
-        map = this.protocols[part.negated ? 1 : 0] as Map<string, MatchPart>;
-        key = part.protocol;
-        break;
-      case 'source':
-      case 'destination': {
-        const a = part.address;
-        if (!a.includes('/') || a.endsWith('/32') || a.endsWith('/128')) return part;
-        map = pick(this.networks, part.kind, part.negated);
-        key = a;
-        break;
-      }
-      case 'option': {
-        if (part.args.length > 1) return part;
-        if (part.name === 'comment' && part.module === 'comment') {
-          const last = this.lastComment;
-          if (last?.kind === 'option' && last.negated === part.negated && last.args[0] === part.args[0]) return last;
-          Object.freeze(part.args);
-          this.lastComment = Object.freeze(part);
-          return part;
-        }
-        let byName = this.options.get(part.module);
-        if (!byName) this.options.set(part.module, (byName = new Map()));
-        map = pick(byName, part.name, part.negated);
-        key = part.args[0] ?? '';
-        break;
-      }
-      default:
-        return part;
-    }
-    const known = map.get(key);
-    if (known) return known;
-    if (part.kind === 'option') Object.freeze(part.args);
-    // Maps stay small (lookups into a large map cost cache misses); values past the cap are not shared.
-    if (map.size < INTERN_CAP) map.set(key, Object.freeze(part));
-    return part;
-  }
-
-  target(target: Target): Target {
-    if (target.options.length > 0) return { name: target.name, goto: target.goto, options: target.options.slice() };
-    const map = this.jumps[target.goto ? 1 : 0] as Map<string, Target>;
-    const known = map.get(target.name);
-    if (known) return known;
-    const fresh: Target = { name: target.name, goto: target.goto, options: Object.freeze([]) as unknown as Target['options'] };
-    if (map.size < INTERN_CAP) map.set(target.name, Object.freeze(fresh));
-    return fresh;
-  }
-}
-
-/** Entries per intern map: enough for every verdict, module, port and CIDR a node repeats. */
-const INTERN_CAP = 512;
-
-/** The map for (key, negated) in a two-level table, created on first use. */
-function pick<V>(table: Map<string, Array<Map<string, V>>>, key: string, negated: boolean): Map<string, V> {
-  let pair = table.get(key);
-  if (!pair) table.set(key, (pair = [new Map(), new Map()]));
-  return pair[negated ? 1 : 0] as Map<string, V>;
 }
 
 /** Column of word `index` (end of line past the last word); tokenizes again, as only diagnostics need it. */

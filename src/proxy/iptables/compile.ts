@@ -4,11 +4,11 @@
  * base-chains.ts, as kube-proxy adds them with separate iptables calls.
  */
 import type { Cluster } from '../../cluster/types.js';
-import { ruleFromArgs } from '../../ir/args.js';
-import type { ChainDecl, IptablesRuleset, Rule } from '../../ir/iptables.js';
+import { PartInterner, ruleFromArgs } from '../../ir/args.js';
+import type { ChainDecl, IptablesRuleset, MatchPart, Rule } from '../../ir/iptables.js';
 import type { NodeConfig } from '../../model/node-config.js';
 import { cidrContains, parseCIDR, parseIP } from '../../net/ip.js';
-import { categorizeEndpoints, proxyServicePorts, type ProxyServicePort } from '../service-ports.js';
+import { categorizeEndpoints, proxyServicePorts, type ProxyEndpoint, type ProxyServicePort } from '../service-ports.js';
 import { localDetectorArgs, type LocalDetectorArgs } from './local-detector.js';
 import { endpointChain, servicePortChains } from './names.js';
 import { nodePortDestinations } from './nodeport-addresses.js';
@@ -21,11 +21,17 @@ export const LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;
 class TableWriter {
   readonly chains: ChainDecl[] = [];
   readonly rules: Rule[] = [];
+  /** Rules repeat the same few parts (`-m comment`, `-p tcp`, `-j KUBE-MARK-MASQ`): one frozen copy each. */
+  private readonly intern = new PartInterner();
   chain(name: string): void {
     this.chains.push({ name });
   }
   rule(chain: string, ...args: string[]): void {
-    this.rules.push(ruleFromArgs(chain, args));
+    const rule = ruleFromArgs(chain, args);
+    const parts = rule.parts;
+    for (let k = 0; k < parts.length; k++) parts[k] = this.intern.part(parts[k] as MatchPart);
+    if (rule.target) rule.target = this.intern.target(rule.target);
+    this.rules.push(rule);
   }
 }
 
@@ -228,18 +234,25 @@ function writeServicePort(svc: ProxyServicePort, settings: SyncSettings, filter:
     // No -j: the packet falls through un-DNATed and filter KUBE-PROXY-FIREWALL drops it.
     nat.rule(chains.firewall, '-m', 'comment', '--comment', `other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`);
   }
+  // Each KUBE-SEP name once per endpoint: the policy chains and the endpoint chains all need it.
+  const sepChains = new Map<ProxyEndpoint, string>();
+  const sepChain = (ep: ProxyEndpoint): string => {
+    let chain = sepChains.get(ep);
+    if (chain === undefined) sepChains.set(ep, (chain = endpointChain(svc.portName, svc.protocol, ep.text)));
+    return chain;
+  };
   // 10, 11. policy chains
   if (usesClusterChain) {
     nat.chain(chains.cluster);
-    writeServiceToEndpointRules(nat, svc, chains.cluster, cluster, settings);
+    writeServiceToEndpointRules(nat, svc, chains.cluster, cluster, settings, sepChain);
   }
   if (usesLocalChain) {
     nat.chain(chains.local);
-    writeServiceToEndpointRules(nat, svc, chains.local, local, settings);
+    writeServiceToEndpointRules(nat, svc, chains.local, local, settings, sepChain);
   }
   // 12. endpoint chains
   for (const ep of allReachable) {
-    const chain = endpointChain(svc.portName, svc.protocol, ep.text);
+    const chain = sepChain(ep);
     nat.chain(chain);
     const comment = settings.largeCluster ? [] : ['-m', 'comment', '--comment', name];
     // Hairpin: a pod reaching itself through the Service must be SNATed or the reply would bypass conntrack.
@@ -253,19 +266,20 @@ function writeServiceToEndpointRules(
   nat: TableWriter,
   svc: ProxyServicePort,
   chain: string,
-  endpoints: readonly { text: string }[],
+  endpoints: readonly ProxyEndpoint[],
   settings: SyncSettings,
+  sepChain: (ep: ProxyEndpoint) => string,
 ): void {
   const comment = (ep: { text: string }) =>
     settings.largeCluster ? [] : ['-m', 'comment', '--comment', `${svc.portName} -> ${ep.text}`];
   if (svc.stickySeconds !== undefined) {
     for (const ep of endpoints) {
-      const target = endpointChain(svc.portName, svc.protocol, ep.text);
+      const target = sepChain(ep);
       nat.rule(chain, ...comment(ep), '-m', 'recent', '--name', target, '--rcheck', '--seconds', String(svc.stickySeconds), '--reap', '-j', target);
     }
   }
   endpoints.forEach((ep, i) => {
-    const target = endpointChain(svc.portName, svc.protocol, ep.text);
+    const target = sepChain(ep);
     const statistic = i < endpoints.length - 1
       ? ['-m', 'statistic', '--mode', 'random', '--probability', settings.probability(endpoints.length - i)]
       : [];
