@@ -4,8 +4,7 @@
  * Words are joined with single spaces; a word that would not survive tokenization (a comment with spaces) is
  * double-quoted, the way kube-proxy quotes its comments. parseIptables reads this back to the same IR.
  */
-import { argsOfRule } from '../ir/args.js';
-import type { ChainDecl, Counters, IptablesRuleset, Rule } from '../ir/iptables.js';
+import type { ChainDecl, Counters, IptablesRuleset, MatchPart, Rule } from '../ir/iptables.js';
 import { quoteRestoreWord } from '../parse/tokenize.js';
 
 export function renderRestore(ruleset: IptablesRuleset): string {
@@ -34,10 +33,42 @@ export function chainLine(chain: ChainDecl): string {
 
 /** `-A CHAIN args...`, with the `[packets:bytes] ` prefix when the rule carries counters. */
 export function ruleLine(rule: Rule): string {
-  const words = argsOfRule(rule);
+  // Written straight from the parts (the words of argsOfRule, each quoted when needed): no word arrays for
+  // the hundreds of thousands of rules of a large payload.
   let line = rule.counters ? `${countersText(rule.counters)} -A ${rule.chain}` : `-A ${rule.chain}`;
-  for (const word of words) line += ` ${quoteRestoreWord(word)}`;
+  for (const part of rule.parts) line += partText(part);
+  const target = rule.target;
+  if (target) {
+    line += `${target.goto ? ' -g ' : ' -j '}${quoteRestoreWord(target.name)}`;
+    for (const option of target.options) line += optionText(option.name, option.args);
+  }
   return `${line}\n`;
+}
+
+/** One part as ` [!] FLAG VALUE...`, the words argsOfPart gives. */
+function partText(part: MatchPart): string {
+  if (part.kind === 'module') return ` -m ${quoteRestoreWord(part.name)}`;
+  const not = part.negated ? ' !' : '';
+  switch (part.kind) {
+    case 'source':
+      return `${not} -s ${quoteRestoreWord(part.address)}`;
+    case 'destination':
+      return `${not} -d ${quoteRestoreWord(part.address)}`;
+    case 'protocol':
+      return `${not} -p ${quoteRestoreWord(part.protocol)}`;
+    case 'inInterface':
+      return `${not} -i ${quoteRestoreWord(part.name)}`;
+    case 'outInterface':
+      return `${not} -o ${quoteRestoreWord(part.name)}`;
+    case 'option':
+      return not + optionText(part.name, part.args);
+  }
+}
+
+function optionText(name: string, args: readonly string[]): string {
+  let text = ` ${quoteRestoreWord(`--${name}`)}`;
+  for (const arg of args) text += ` ${quoteRestoreWord(arg)}`;
+  return text;
 }
 
 function countersText(counters: Counters | undefined): string {
