@@ -8,7 +8,7 @@ import type { ChainDecl, Counters, IptablesRuleset, MatchPart, Rule } from '../i
 import { quoteRestoreWord } from '../parse/tokenize.js';
 
 export function renderRestore(ruleset: IptablesRuleset): string {
-  const out: string[] = [];
+  const out = new TextBuffer();
   for (const table of ruleset.tables) {
     out.push(`*${table.name}\n`);
     for (const chain of table.chains) out.push(chainLine(chain));
@@ -23,7 +23,28 @@ export function renderRestore(ruleset: IptablesRuleset): string {
     while (d < deleted.length) out.push(`-X ${deleted[d++]?.name as string}\n`);
     out.push('COMMIT\n');
   }
-  return out.join('');
+  return out.text();
+}
+
+/**
+ * Lines joined in batches. A line built by concatenation is a tree of string pieces; keeping 300k of them
+ * alive until one final join makes the garbage collector copy millions of pieces. Joining every few thousand
+ * lines flattens them while they are still young.
+ */
+class TextBuffer {
+  private readonly chunks: string[] = [];
+  private lines: string[] = [];
+  push(line: string): void {
+    if (this.lines.push(line) >= 2048) {
+      this.chunks.push(this.lines.join(''));
+      this.lines = [];
+    }
+  }
+  text(): string {
+    this.chunks.push(this.lines.join(''));
+    this.lines = [];
+    return this.chunks.join('');
+  }
 }
 
 /** `:NAME POLICY [packets:bytes]`; user chains (and built-ins without a policy) print `-`. */
