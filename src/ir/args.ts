@@ -331,11 +331,14 @@ export class PartInterner {
     const map = this.jumps[target.goto ? 1 : 0] as Map<string, Target>;
     const known = map.get(target.name);
     if (known) return known;
-    const fresh: Target = { name: target.name, goto: target.goto, options: Object.freeze([]) as unknown as Target['options'] };
+    const fresh: Target = { name: target.name, goto: target.goto, options: NO_OPTIONS };
     if (map.size < INTERN_CAP) map.set(target.name, Object.freeze(fresh));
     return fresh;
   }
 }
+
+/** The options of every option-less interned target: one frozen empty array rather than one per target. */
+const NO_OPTIONS = Object.freeze([]) as unknown as TargetOption[];
 
 /** Entries per intern map: enough for every verdict, module, port and CIDR a node repeats. */
 const INTERN_CAP = 512;

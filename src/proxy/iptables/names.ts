@@ -6,27 +6,36 @@ import { hash } from 'node:crypto';
 
 const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-/** RFC 4648 base32 (standard alphabet) of the first bytes of `bytes`, enough for `length` characters. */
-function base32Prefix(bytes: Uint8Array, length: number): string {
-  let out = '';
+/**
+ * `prefix` followed by the RFC 4648 base32 (standard alphabet) of the first bytes of `bytes`, `length`
+ * characters of it. Written into one buffer and decoded once: the result is a single flat string rather than
+ * a chain of concatenations, which matters for the hundreds of thousands of names a large cluster keeps.
+ */
+function base32Name(prefix: string, bytes: Uint8Array, length: number): string {
+  const out = Buffer.allocUnsafe(prefix.length + length);
+  let at = out.write(prefix, 'latin1');
+  const end = at + length;
   let buffer = 0;
   let bits = 0;
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte;
+  for (let i = 0; i < bytes.length && at < end; i++) {
+    buffer = ((buffer << 8) | (bytes[i] as number)) & 0xffff;
     bits += 8;
-    while (bits >= 5 && out.length < length) {
-      out += BASE32_ALPHABET[(buffer >>> (bits - 5)) & 31];
+    while (bits >= 5 && at < end) {
+      out[at++] = BASE32_ALPHABET.charCodeAt((buffer >>> (bits - 5)) & 31);
       bits -= 5;
     }
-    if (out.length >= length) break;
-    buffer &= (1 << bits) - 1;
   }
-  return out;
+  return out.toString('latin1');
+}
+
+/** `prefix` + the first 16 characters of base32(sha256(text)). */
+function hashedName(prefix: string, text: string): string {
+  // crypto.hash is the one-shot form: about 3× cheaper than createHash for short inputs.
+  return base32Name(prefix, hash('sha256', text, 'buffer'), 16);
 }
 
 export function hashSuffix(text: string): string {
-  // crypto.hash is the one-shot form: about 3× cheaper than createHash for short inputs.
-  return base32Prefix(hash('sha256', text, 'buffer'), 16);
+  return hashedName('', text);
 }
 
 export interface ServicePortChains {
@@ -42,11 +51,16 @@ export interface ServicePortChains {
 
 /** Chains of one service port; `portName` is `ns/name[:port]`, `protocol` lowercase. */
 export function servicePortChains(portName: string, protocol: string): ServicePortChains {
-  const h = hashSuffix(portName + protocol);
-  return { cluster: `KUBE-SVC-${h}`, local: `KUBE-SVL-${h}`, external: `KUBE-EXT-${h}`, firewall: `KUBE-FW-${h}` };
+  const digest = hash('sha256', portName + protocol, 'buffer');
+  return {
+    cluster: base32Name('KUBE-SVC-', digest, 16),
+    local: base32Name('KUBE-SVL-', digest, 16),
+    external: base32Name('KUBE-EXT-', digest, 16),
+    firewall: base32Name('KUBE-FW-', digest, 16),
+  };
 }
 
 /** KUBE-SEP-e for one endpoint (`ip:port`) of one service port: the same IP in two services gets two chains. */
 export function endpointChain(portName: string, protocol: string, endpoint: string): string {
-  return `KUBE-SEP-${hashSuffix(portName + protocol + endpoint)}`;
+  return hashedName('KUBE-SEP-', portName + protocol + endpoint);
 }
