@@ -56,6 +56,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .argument('<flows>', 'flows.yaml: name, sourceIP, destIP, destPort, protocol, output, masq')
     .argument('[inputs...]', 'manifest files or folders (or use --rules)')
     .option('--rules <file>', 'check against an iptables-save dump or restore payload')
+    .option('--mode <mode>', 'iptables (default) or nftables')
     .option('--node-config <file>', "node settings; a folder's node.yaml is used by default");
   addNodeFlags(test).action(async (flows: string, inputs: string[], options) =>
     setExit(await runTestFlows(flows, inputs, options, io)),

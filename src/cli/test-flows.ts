@@ -5,9 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { checkFlow, flowPacket, parseFlows } from '../emulate/flows.js';
-import { tracePacket } from '../emulate/trace.js';
 import { usage } from './compile.js';
-import { prepareNode, type RulesOptions, type TraceIO } from './trace.js';
+import { prepareNode, traceWith, type RulesOptions, type TraceIO } from './trace.js';
 
 export type TestFlowsOptions = RulesOptions;
 
@@ -32,7 +31,7 @@ export async function runTestFlows(flowsFile: string, inputs: readonly string[],
   for (const flow of flows.flows) {
     let trace;
     try {
-      trace = tracePacket(emu, flowPacket(flow)).trace;
+      trace = traceWith(emu, flowPacket(flow)).trace;
     } catch (e) {
       io.stdout(`FAIL  ${flow.name}: ${(e as Error).message}\n`);
       failed++;

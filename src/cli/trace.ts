@@ -13,7 +13,12 @@ import { parseProto, type Origin, type PacketSpec } from '../emulate/packet.js';
 import { resolveDestination } from '../emulate/resolve.js';
 import { compileRuleset } from '../emulate/ruleset.js';
 import { sampleConnections } from '../emulate/scenario.js';
-import { createEmulator, tracePacket, type Emulator, type Trace } from '../emulate/trace.js';
+import { createEmulator, tracePacket, type Emulator, type Trace, type TraceDetail, type TraceOptions } from '../emulate/trace.js';
+import { createNftEmulator, nftAfterword, sampleNftConnections, traceNftPacket, type NftEmulator } from '../emulate/nft/index.js';
+import type { SampleOptions } from '../emulate/scenario.js';
+import type { NftRuleset } from '../ir/nftables.js';
+import { parseNft } from '../parse/nft.js';
+import { compileNftables } from '../proxy/nftables/compile.js';
 import { formatProbability } from '../emulate/evaluate.js';
 import { loadCluster } from '../index.js';
 import { isBuiltinChain, type IptablesRuleset } from '../ir/iptables.js';
@@ -34,8 +39,10 @@ export interface TraceIO extends CliIO {
 
 /** Rule sources and node settings, shared by `kproxy trace` and `kproxy test`. */
 export interface RulesOptions extends NodeSettingsOptions {
-  /** iptables-save dump or restore payload instead of (or besides) manifests. */
+  /** iptables-save dump or restore payload instead of (or besides) manifests (an nft dump or listing with --mode nftables). */
   rules?: string;
+  /** `iptables` (default) or `nftables`: which ruleset is compiled (or parsed) and emulated. */
+  mode?: string;
 }
 
 /**
@@ -70,6 +77,7 @@ export function describeTraceOptions(): [string, string][] {
     ['--proto <protocol>', 'tcp, udp, sctp or icmp (default tcp)'],
     ['--from <origin>', 'where the packet starts: pod, node or external (default: decided from the source address)'],
     ['--namespace <ns>', 'namespace for short Service names (default "default")'],
+    ['--mode <mode>', 'iptables (default) or nftables'],
     ['--rules <file>', 'trace through an iptables-save dump or restore payload instead of compiling manifests'],
     ['--node-config <file>', "node settings (conformance config.yaml format); a folder's node.yaml is used by default"],
     ['--json', 'print the trace as JSON (an array with --flows or --connections)'],
@@ -80,8 +88,29 @@ export function describeTraceOptions(): [string, string][] {
   ];
 }
 
+/** An iptables or an nftables emulator; `traceWith` / `sampleWith` dispatch on it. */
+export type AnyEmulator = Emulator | NftEmulator;
+
+export function isNftEmulator(emu: AnyEmulator): emu is NftEmulator {
+  return (emu as NftEmulator).mode === 'nftables';
+}
+
+export function traceWith(emu: AnyEmulator, spec: PacketSpec, options?: TraceOptions): TraceDetail {
+  return isNftEmulator(emu) ? traceNftPacket(emu, spec, options) : tracePacket(emu, spec, options);
+}
+
+function sampleWith(emu: AnyEmulator, spec: PacketSpec, options: SampleOptions) {
+  return isNftEmulator(emu) ? sampleNftConnections(emu, spec, options) : sampleConnections(emu, spec, options);
+}
+
+function afterwordFor(emu: AnyEmulator, detail: TraceDetail, cluster: Cluster | undefined): { afterword?: string[] } {
+  if (!isNftEmulator(emu)) return {};
+  const words = nftAfterword(detail, emu, cluster);
+  return words ? { afterword: words } : {};
+}
+
 export interface PreparedNode {
-  emu: Emulator;
+  emu: AnyEmulator;
   cluster: Cluster | undefined;
   config: NodeConfig;
   /** Remarks for the explanation (e.g. base-chain jumps added). */
@@ -93,6 +122,8 @@ export type Prepared = { ok: true; node: PreparedNode } | { ok: false; exitCode:
 /** Loads manifests and/or a rules file and the node settings, and builds the emulator. */
 export function prepareNode(inputs: readonly string[], options: RulesOptions, io: TraceIO): Prepared {
   const readFile = io.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const mode = options.mode ?? 'iptables';
+  if (mode !== 'iptables' && mode !== 'nftables') return { ok: false, exitCode: usage(io, `--mode must be iptables or nftables, not ${JSON.stringify(mode)}`) };
   if (inputs.length === 0 && !options.rules) return { ok: false, exitCode: usage(io, 'no input: give manifest files or folders, or --rules FILE') };
   const files = inputs.length > 0 ? readInputs(inputs, io.readStdin) : { sources: [], usageErrors: [] as string[], nodeConfigFile: undefined };
   if (files.usageErrors.length > 0) return { ok: false, exitCode: usage(io, ...files.usageErrors) };
@@ -112,6 +143,27 @@ export function prepareNode(inputs: readonly string[], options: RulesOptions, io
   printDiagnostics(io, diagnostics);
   const config = settings.config;
   const notes: string[] = [];
+  if (mode === 'nftables') {
+    let nft: NftRuleset;
+    if (options.rules) {
+      let text: string;
+      try {
+        text = readFile(options.rules);
+      } catch {
+        return { ok: false, exitCode: usage(io, `cannot read ${options.rules}`) };
+      }
+      const parsed = parseNft(text, options.rules);
+      printDiagnostics(io, parsed.diagnostics);
+      if (hasErrors(parsed.diagnostics)) return { ok: false, exitCode: 1 };
+      nft = parsed.ruleset;
+      const family = config.ipFamily === 6 ? 'ip6' : 'ip';
+      if (!nft.tables.some((t) => t.name === 'kube-proxy' && t.family === family)) notes.push(`${options.rules} has no table ${family} kube-proxy: tracing through the tables it has`);
+    } else {
+      nft = compileNftables(cluster as Cluster, config);
+    }
+    const emu = createNftEmulator(nft, buildNode(config, cluster));
+    return { ok: true, node: { emu, cluster, config, notes } };
+  }
   let ruleset: IptablesRuleset;
   if (options.rules) {
     let text: string;
@@ -188,7 +240,7 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
     for (const flow of flows.flows) {
       let detail;
       try {
-        detail = tracePacket(emu, { ...flowPacket(flow), ...(from ? { origin: from as Origin } : {}) });
+        detail = traceWith(emu, { ...flowPacket(flow), ...(from ? { origin: from as Origin } : {}) });
       } catch (e) {
         io.stderr(`kproxy: flow ${JSON.stringify(flow.name)}: ${(e as Error).message}\n`);
         return 1;
@@ -197,7 +249,7 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
       if (!options.json) {
         const check = checkFlow(flow, detail.trace);
         texts.push(`=== ${flow.name}: output ${JSON.stringify(check.got.output)}, masq ${check.got.masq}${flow.output !== undefined || flow.masq !== undefined ? (check.pass ? ' (as expected)' : ` (EXPECTED ${check.problems.join('; ')})`) : ''}`);
-        texts.push(explainTrace(detail, emu, { ...(cluster ? { cluster } : {}), notes }));
+        texts.push(explainTrace(detail, emu, { ...(cluster ? { cluster } : {}), notes, ...afterwordFor(emu, detail, cluster) }));
       }
     }
     io.stdout(options.json ? `${JSON.stringify(traces, null, 2)}\n` : texts.join('\n'));
@@ -235,7 +287,7 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
         `${resolved.externalName} with ordinary DNS and connects to that outside address directly; the packet leaves the`,
         `node by its default route like any other traffic to the Internet, with no Service translation on the way.`,
       ].join('\n');
-      if (options.json) io.stdout(`${JSON.stringify({ mode: 'iptables', destination: options.dst, dns: { name: resolved.fqdn, cname: resolved.externalName }, explanation: message, outcomes: [] }, null, 2)}\n`);
+      if (options.json) io.stdout(`${JSON.stringify({ mode: options.mode ?? 'iptables', destination: options.dst, dns: { name: resolved.fqdn, cname: resolved.externalName }, explanation: message, outcomes: [] }, null, 2)}\n`);
       else io.stdout(`${message}\n`);
       return 0;
     }
@@ -263,7 +315,7 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
   if (n.connections !== undefined) {
     let runs;
     try {
-      runs = sampleConnections(emu, spec, { connections: n.connections, interval: n.interval ?? 1, seed: n.seed ?? 1 });
+      runs = sampleWith(emu, spec, { connections: n.connections, interval: n.interval ?? 1, seed: n.seed ?? 1 });
     } catch (e) {
       return usage(io, (e as Error).message);
     }
@@ -278,7 +330,7 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
       if (!o) continue;
       const where = o.dnat ?? (o.filterVerdict ? o.filterVerdict : o.finalDestination);
       counts.set(where, (counts.get(where) ?? 0) + 1);
-      const sticky = o.hops.some((h) => h.matched && /--rcheck/.test(h.text));
+      const sticky = o.hops.some((h) => h.matched && (/--rcheck/.test(h.text) || /^ip6? saddr @affinity-/.test(h.text)));
       const why = sticky ? 'affinity: sent back to the endpoint it used before' : o.hops.some((h) => /random draw/.test(h.reason)) ? `random pick (probability ${formatProbability(o.probability)})` : 'no choice involved';
       lines.push(`  #${String(r.connection).padEnd(4)} t=${r.time}s  sport ${r.trace.packet.sourcePort ?? '-'}  → ${where}  ${o.result}${o.masquerade ? ', masqueraded' : ''}  (${why})`);
     }
@@ -290,12 +342,12 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
 
   let detail;
   try {
-    detail = tracePacket(emu, spec);
+    detail = traceWith(emu, spec);
   } catch (e) {
     return usage(io, (e as Error).message);
   }
   if (options.json) io.stdout(`${JSON.stringify(detail.trace, null, 2)}\n`);
-  else io.stdout(explainTrace(detail, emu, { ...(cluster ? { cluster } : {}), notes: headerNotes }));
+  else io.stdout(explainTrace(detail, emu, { ...(cluster ? { cluster } : {}), notes: headerNotes, ...afterwordFor(emu, detail, cluster) }));
   return 0;
 }
 

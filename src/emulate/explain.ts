@@ -14,15 +14,20 @@ export interface ExplainOptions {
   cluster?: Cluster;
   /** Extra lines printed under the header (how the destination was resolved, defaults chosen, ...). */
   notes?: string[];
+  /** Replaces the closing remarks (the nftables emulator gives its own for ICMP to a ClusterIP). */
+  afterword?: string[];
 }
+
+/** What the explanation needs of an emulator: the node, and (iptables mode) the compiled rules. */
+export type ExplainedEmulator = Pick<Emulator, 'node'> & Partial<Pick<Emulator, 'rules'>>;
 
 /** Runs of at least this many non-matching rules in one chain are folded into one line. */
 const FOLD_AT = 6;
 
-export function explainTrace(detail: TraceDetail, emu: Emulator, options: ExplainOptions = {}): string {
+export function explainTrace(detail: TraceDetail, emu: ExplainedEmulator, options: ExplainOptions = {}): string {
   const lines: string[] = [];
   const origin = detail.origin === 'node' ? 'from the node itself' : detail.origin === 'pod' ? 'from a pod' : 'from outside the node';
-  lines.push(`Packet: ${describePacket(detail.packet)}, ${origin} (iptables mode, node ${emu.node.name || '(unnamed)'})`);
+  lines.push(`Packet: ${describePacket(detail.packet)}, ${origin} (${detail.trace.mode} mode, node ${emu.node.name || '(unnamed)'})`);
   for (const note of [...(options.notes ?? []), ...detail.notes]) lines.push(`  ${note}`);
   const paths = detail.paths;
   paths.forEach((path, i) => {
@@ -45,7 +50,7 @@ export function explainTrace(detail: TraceDetail, emu: Emulator, options: Explai
     lines.push('', 'Uncertain: these rules use matches or targets the emulator does not model, so the real outcome may differ:');
     for (const u of new Set(uncertain.flatMap((p) => p.unsupported ?? []))) lines.push(`  - ${u}`);
   }
-  const extra = afterword(detail, emu, options);
+  const extra = options.afterword ?? afterword(detail, emu, options);
   if (extra.length) lines.push('', ...extra);
   return `${lines.join('\n')}\n`;
 }
@@ -130,7 +135,7 @@ function summarizeMisses(count: number, reasons: string[], hops: Hop[]): string 
   return `${n} rules did not match${reasons[0] ? ` (the first because ${reasons[0]})` : ''}`;
 }
 
-function outcomeLine(p: PathOutcome, emu: Emulator): string {
+function outcomeLine(p: PathOutcome, emu: ExplainedEmulator): string {
   const pr = formatProbability(p.probability).padStart(7);
   const dest = p.dnat ? `to ${p.dnat} (DNAT)` : `to ${p.finalDestination} (not translated)`;
   const masq = p.masquerade ? `masqueraded (source becomes ${p.finalSource})` : `source ${p.finalSource} kept`;
@@ -161,11 +166,11 @@ function outcomeLine(p: PathOutcome, emu: Emulator): string {
 }
 
 /** Extra words for the cases learners ask about: ping to a ClusterIP, replies from pods and nodes. */
-function afterword(detail: TraceDetail, emu: Emulator, options: ExplainOptions): string[] {
+function afterword(detail: TraceDetail, emu: ExplainedEmulator, options: ExplainOptions): string[] {
   const pkt = detail.packet;
   if (hasPorts(pkt.protocol)) return [];
   const dst = pkt.dst;
-  const svcRules = [...(emu.rules.tables.get('nat')?.chains.get('KUBE-SERVICES')?.rules ?? []), ...(emu.rules.tables.get('filter')?.chains.get('KUBE-SERVICES')?.rules ?? [])].filter(
+  const svcRules = [...(emu.rules?.tables.get('nat')?.chains.get('KUBE-SERVICES')?.rules ?? []), ...(emu.rules?.tables.get('filter')?.chains.get('KUBE-SERVICES')?.rules ?? [])].filter(
     (r) => r.destinationKey === dst.text,
   );
   const service = options.cluster?.services.find((s) => s.clusterIP === dst.text || s.clusterIPs.includes(dst.text));

@@ -83,7 +83,7 @@ export interface TracePacket {
 
 /** The JSON of `kproxy trace --json` (spec emulator §7). */
 export interface Trace {
-  mode: 'iptables';
+  mode: 'iptables' | 'nftables';
   packet: TracePacket;
   outcomes: Outcome[];
 }
@@ -460,7 +460,7 @@ function applyPolicy(path: Path, hook: Hook, chain: CompiledChain): void {
   }
 }
 
-function describeRoute(r: Route, dst: IP): string {
+export function describeRoute(r: Route, dst: IP): string {
   switch (r.kind) {
     case 'local':
       return `${dst.text} is an address of this node`;

@@ -1,0 +1,779 @@
+/**
+ * The nftables packet walker (`kproxy trace --mode nftables`). It follows a packet through the node's hooks in
+ * kernel order and, on each hook, through every base chain attached to it (all tables of the packet's family and
+ * `inet`), lowest priority first. Rules are evaluated statement by statement from their typed view (ir/nftables):
+ * matches against values, CIDRs, ranges and named or anonymous sets; verdict maps with concatenated keys (looked
+ * up by hash, so a trace costs the same at 10 or 10,000 services); `numgen random mod N` enumerated (each value
+ * with probability 1/N) or sampled with an RNG; `fib … type local` against the node's LOCAL set; `ct state`;
+ * dynamic sets (`update @set { ip saddr }`, timeouts) kept in the emulator state as `recent`-style entries;
+ * `dnat to`, `masquerade`, marks, `reject` (ICMP port unreachable), `drop`, `jump`/`goto`/`return`.
+ *
+ * It reuses the iptables emulator's node model, packets, conntrack state, result shape (Trace/PathOutcome, spec
+ * emulator §7) and explanation (explainTrace). Like the iptables walker it is pure: each outcome carries the state
+ * changes of its path, committed by `sampleNftConnections` for the path taken.
+ */
+import { parseIP } from '../../net/ip.js';
+import type { NftChain, NftElement, NftExpr, NftOperand, NftRule, NftRuleset, NftSet, NftStatement, NftTable, NftVerdict } from '../../ir/nftables.js';
+import { verdictText } from '../../ir/nftables.js';
+import type { Hook } from '../evaluate.js';
+import { describePod, interfaceAddress, originOf, route, type NodeModel, type Route } from '../node.js';
+import { ACK, clonePacket, hasPorts, hostPort, makePacket, type Origin, type Packet, type PacketSpec } from '../packet.js';
+import type { Rng } from '../rng.js';
+import { cloneEffects, conntrackTimeout, emptyEffects, lookupConntrack, readRecent, recentKey, reverse, type ConntrackEntry, type Effects, type EmulatorState, type Tuple } from '../state.js';
+import { describeRoute, toOutcome, type Hop, type PathOutcome, type Result, type TimelineStep, type TraceDetail, type TraceOptions, type TracePacket, type Verdict } from '../trace.js';
+import { bitwise, describeValue, fieldValue, parseNumber, valueKey, valueMatches, writtenKey, type FieldContext, type Value } from './values.js';
+
+interface SetIndex {
+  set: NftSet;
+  /** Canonical key (parts joined by NUL) → element, for elements of exact values. */
+  exact: Map<string, NftElement>;
+  /** Elements with CIDRs or ranges: scanned. */
+  ranges: NftElement[];
+  /** Elements are added at run time (`update @set`): membership also looks at the emulator state. */
+  dynamic: boolean;
+}
+
+interface CompiledTable {
+  table: NftTable;
+  chains: Map<string, NftChain>;
+  sets: Map<string, SetIndex>;
+}
+
+interface BaseRef {
+  t: CompiledTable;
+  chain: NftChain;
+  type: string;
+  hook: Hook;
+  priority: number;
+}
+
+/** A loaded nftables ruleset on a node. */
+export interface NftEmulator {
+  mode: 'nftables';
+  ruleset: NftRuleset;
+  node: NodeModel;
+  tables: CompiledTable[];
+  /** Base chains per `family hook`, in priority order. */
+  hooks: Map<string, BaseRef[]>;
+}
+
+const HOOKS: readonly Hook[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
+
+/** Indexes the ruleset's sets and base chains once. */
+export function createNftEmulator(ruleset: NftRuleset, node: NodeModel): NftEmulator {
+  const tables: CompiledTable[] = [];
+  const hooks = new Map<string, BaseRef[]>();
+  for (const table of ruleset.tables) {
+    if (table.family !== 'ip' && table.family !== 'ip6' && table.family !== 'inet') continue;
+    const t: CompiledTable = { table, chains: new Map(table.chains.map((c) => [c.name, c])), sets: new Map() };
+    const updated = new Set<string>();
+    for (const c of table.chains) for (const r of c.rules) for (const s of r.statements) if (s.kind === 'set-update') updated.add(s.set.replace(/^@/, ''));
+    for (const set of table.sets) t.sets.set(set.name, indexSet(set, updated.has(set.name)));
+    tables.push(t);
+    for (const chain of table.chains) {
+      const b = chain.base;
+      if (!b || !HOOKS.includes(b.hook as Hook)) continue;
+      for (const fam of table.family === 'inet' ? ['ip', 'ip6'] : [table.family]) {
+        const key = `${fam} ${b.hook}`;
+        const list = hooks.get(key) ?? [];
+        list.push({ t, chain, type: b.type, hook: b.hook as Hook, priority: b.priority });
+        hooks.set(key, list);
+      }
+    }
+  }
+  for (const list of hooks.values()) list.sort((a, b) => a.priority - b.priority);
+  return { mode: 'nftables', ruleset, node, tables, hooks };
+}
+
+function indexSet(set: NftSet, updated: boolean): SetIndex {
+  const idx: SetIndex = { set, exact: new Map(), ranges: [], dynamic: updated || (set.flags ?? []).some((f) => f === 'dynamic' || f === 'timeout') };
+  for (const e of set.elements) addElement(idx, e);
+  return idx;
+}
+
+function addElement(idx: SetIndex, e: NftElement): void {
+  const parts = e.key.map(writtenKey);
+  if (parts.every((p) => p !== undefined)) {
+    const k = parts.join('\u0000');
+    if (!idx.exact.has(k)) idx.exact.set(k, e);
+  } else idx.ranges.push(e);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Paths
+
+type NStep =
+  | { kind: 'hook'; hook: Hook }
+  | { kind: 'conntrack' }
+  | { kind: 'route-out' }
+  | { kind: 'reroute' }
+  | { kind: 'route-in' }
+  | { kind: 'out' }
+  | { kind: 'deliver-local' };
+
+interface Frame {
+  t: CompiledTable;
+  chain: NftChain;
+  pos: number;
+}
+
+interface Path {
+  prob: number;
+  pkt: Packet;
+  ctState: string;
+  ctEntry?: { entry: ConntrackEntry; direction: 'original' | 'reply' };
+  natDst: boolean;
+  natSrc: boolean;
+  dnatDone: boolean;
+  snatFlag: boolean;
+  steps: NStep[];
+  at: number;
+  queue: BaseRef[];
+  base?: BaseRef;
+  frames: Frame[];
+  /** A numgen value forced for the rule about to be evaluated (enumeration). */
+  forced?: number;
+  timeline: TimelineStep[];
+  effects: Effects;
+  dnat: string | null;
+  filterVerdict: Verdict | null;
+  snatDone: boolean;
+  markedMasq: boolean;
+  unsupported: string[];
+  route: Route | undefined;
+  result?: Result;
+  rejectWith?: string;
+  endReason: string;
+  origTuple: Tuple;
+}
+
+interface Env {
+  emu: NftEmulator;
+  state: EmulatorState | undefined;
+  now: number;
+  rng: Rng | undefined;
+}
+
+const MAX_DEPTH = 64;
+const MAX_PATHS = 100000;
+
+/** The `recent`-list name under which a dynamic nft set's elements live in the emulator state. */
+export function dynamicSetKey(t: NftTable, set: string): string {
+  return `nft ${t.family} ${t.name} ${set}`;
+}
+
+export function traceNftPacket(emu: NftEmulator, spec: PacketSpec | Packet, options: TraceOptions = {}): TraceDetail {
+  let pkt: Packet;
+  if ('src' in spec) pkt = clonePacket(spec);
+  else {
+    const made = makePacket(spec);
+    if (!made.ok) throw new Error(made.message);
+    pkt = made.packet;
+  }
+  const origin: Origin = ('origin' in spec && spec.origin) || originOf(emu.node, pkt.src);
+  const env: Env = { emu, state: options.state, now: options.now ?? 0, rng: options.rng };
+  const work: Path[] = [initialPath(env, clonePacket(pkt), origin)];
+  const done: Path[] = [];
+  while (work.length > 0) {
+    const path = work.pop() as Path;
+    runPath(path, env, work);
+    done.push(path);
+    if (done.length > MAX_PATHS) throw new Error(`more than ${MAX_PATHS} paths: the ruleset branches too much to enumerate`);
+  }
+  const paths = done.map((p) => finish(p, env));
+  const packet: TracePacket = {
+    protocol: pkt.protocol,
+    source: pkt.src.text,
+    ...(hasPorts(pkt.protocol) ? { sourcePort: pkt.sport } : {}),
+    destination: pkt.dst.text,
+    ...(hasPorts(pkt.protocol) ? { destinationPort: pkt.dport } : { icmpType: pkt.icmpType }),
+    origin,
+  };
+  return { trace: { mode: 'nftables', packet, outcomes: paths.map(toOutcome) }, paths, packet: pkt, origin, notes: [] };
+}
+
+function initialPath(env: Env, pkt: Packet, origin: Origin): Path {
+  const node = env.emu.node;
+  if (origin === 'pod') {
+    const pod = node.pods.get(pkt.src.value);
+    pkt.inIface = pod && !pod.local && node.uplink ? node.uplink : node.podInterface(pkt.src);
+  } else if (origin === 'external') pkt.inIface = node.uplink ?? 'eth0';
+  const origTuple: Tuple = { protocol: pkt.protocol, src: pkt.src, sport: pkt.sport, dst: pkt.dst, dport: pkt.dport };
+  const steps: NStep[] =
+    origin === 'node'
+      ? [{ kind: 'route-out' }, { kind: 'conntrack' }, { kind: 'hook', hook: 'output' }, { kind: 'reroute' }, { kind: 'hook', hook: 'postrouting' }, { kind: 'out' }]
+      : [{ kind: 'conntrack' }, { kind: 'hook', hook: 'prerouting' }, { kind: 'route-in' }];
+  const from =
+    origin === 'node'
+      ? 'sent by a process on the node'
+      : origin === 'pod'
+        ? `from ${describePod(node.pods.get(pkt.src.value))}, arriving on ${pkt.inIface}`
+        : `from outside the node, arriving on ${pkt.inIface}`;
+  return {
+    prob: 1,
+    pkt,
+    ctState: 'new',
+    natDst: false,
+    natSrc: false,
+    dnatDone: false,
+    snatFlag: false,
+    steps,
+    at: 0,
+    queue: [],
+    frames: [],
+    timeline: [{ event: `the packet is ${from}` }],
+    effects: emptyEffects(),
+    dnat: null,
+    filterVerdict: null,
+    snatDone: false,
+    markedMasq: false,
+    unsupported: [],
+    route: undefined,
+    endReason: '',
+    origTuple,
+  };
+}
+
+function clonePath(p: Path): Path {
+  return {
+    ...p,
+    pkt: clonePacket(p.pkt),
+    steps: p.steps.slice(),
+    queue: p.queue.slice(),
+    frames: p.frames.map((f) => ({ ...f })),
+    timeline: p.timeline.slice(),
+    effects: cloneEffects(p.effects),
+    unsupported: p.unsupported.slice(),
+  };
+}
+
+function end(path: Path, result: Result, reason: string): void {
+  path.result = result;
+  path.endReason = reason;
+}
+
+function runPath(path: Path, env: Env, work: Path[]): void {
+  while (!path.result) {
+    if (path.frames.length > 0) {
+      runChain(path, env, work);
+      continue;
+    }
+    const next = path.queue.shift();
+    if (next) {
+      enterBase(path, next);
+      continue;
+    }
+    const step = path.steps[path.at++];
+    if (!step) {
+      end(path, 'local', 'the packet reached the end of its path');
+      return;
+    }
+    doStep(path, step, env);
+  }
+}
+
+/** Which NAT a nat-type base chain on this hook decides. */
+function natManip(hook: Hook): 'dst' | 'src' {
+  return hook === 'prerouting' || hook === 'output' ? 'dst' : 'src';
+}
+
+function enterBase(path: Path, b: BaseRef): void {
+  if (b.type === 'nat') {
+    const manip = natManip(b.hook);
+    if (manip === 'dst' ? path.natDst : path.natSrc) {
+      applyConntrackNat(path, manip, b.hook);
+      return;
+    }
+    if (manip === 'dst') path.natDst = true;
+    else path.natSrc = true;
+  }
+  path.base = b;
+  if (b.chain.rules.length === 0) {
+    fallOffBase(path);
+    return;
+  }
+  path.frames = [{ t: b.t, chain: b.chain, pos: 0 }];
+}
+
+function fallOffBase(path: Path): void {
+  const b = path.base as BaseRef;
+  path.frames = [];
+  if (b.chain.base?.policy === 'drop') {
+    path.timeline.push({ hop: { hook: b.hook, table: tableLabel(b.t), chain: b.chain.name, rule: b.chain.rules.length + 1, text: 'policy drop', matched: true, reason: 'end of the base chain', action: 'policy drop' } });
+    end(path, 'dropped', `the ${b.chain.name} base chain's policy is drop`);
+  }
+}
+
+function tableLabel(t: CompiledTable): string {
+  return `${t.table.family} ${t.table.name}`;
+}
+
+function doStep(path: Path, step: NStep, env: Env): void {
+  const node = env.emu.node;
+  const pkt = path.pkt;
+  switch (step.kind) {
+    case 'hook': {
+      path.queue = (env.emu.hooks.get(`${pkt.family === 4 ? 'ip' : 'ip6'} ${step.hook}`) ?? []).slice();
+      if (step.hook === 'postrouting' && path.ctEntry && path.queue.every((b) => b.type !== 'nat')) applyConntrackNat(path, 'src', step.hook);
+      return;
+    }
+    case 'conntrack': {
+      const found = lookupConntrack(env.state, path.origTuple, env.now);
+      if (!found) {
+        path.timeline.push({ event: 'conntrack: no existing connection, this is a NEW one (ct state new; the nat chains decide its translation)' });
+        return;
+      }
+      path.ctEntry = found;
+      path.ctState = 'established';
+      path.natDst = path.natSrc = true;
+      if (pkt.protocol === 'tcp') pkt.tcpFlags = ACK;
+      path.timeline.push({ event: `conntrack: the packet belongs to a known connection (ct state established${found.direction === 'reply' ? ', a reply' : ''}); nat chains are not consulted, the connection's translation is reused` });
+      return;
+    }
+    case 'route-out': {
+      const r = route(node, pkt.dst);
+      if (!r) return end(path, 'unreachable', `no route to ${pkt.dst.text}: connect() fails with "Network is unreachable" before any hook`);
+      path.route = r;
+      pkt.outIface = r.iface;
+      path.timeline.push({ event: `routing: ${describeRoute(r, pkt.dst)}` });
+      return;
+    }
+    case 'reroute': {
+      if (pkt.dst.value === path.origTuple.dst.value && path.route) return;
+      const r = route(node, pkt.dst);
+      if (!r) return end(path, 'unreachable', `no route to the new destination ${pkt.dst.text}`);
+      path.route = r;
+      pkt.outIface = r.iface;
+      path.timeline.push({ event: `routing again (the destination changed): ${describeRoute(r, pkt.dst)}` });
+      return;
+    }
+    case 'route-in': {
+      const r = route(node, pkt.dst);
+      if (!r) return end(path, 'unreachable', `no route to ${pkt.dst.text}: the node answers ICMP network unreachable`);
+      path.route = r;
+      path.timeline.push({ event: `routing: ${describeRoute(r, pkt.dst)}` });
+      if (r.kind === 'local') path.steps.splice(path.at, 0, { kind: 'hook', hook: 'input' }, { kind: 'deliver-local' });
+      else {
+        pkt.outIface = r.iface;
+        path.steps.splice(path.at, 0, { kind: 'hook', hook: 'forward' }, { kind: 'hook', hook: 'postrouting' }, { kind: 'out' });
+      }
+      return;
+    }
+    case 'out': {
+      const r = path.route;
+      if (r?.kind === 'local') {
+        pkt.inIface = 'lo';
+        pkt.outIface = '';
+        path.timeline.push({ event: 'the destination is this node: the packet loops back in through lo' });
+        path.steps.splice(path.at, 0, { kind: 'hook', hook: 'prerouting' }, { kind: 'route-in' });
+        return;
+      }
+      if (r?.kind === 'pod') end(path, 'delivered', `it leaves on ${r.iface} to ${describePod(r.pod ?? node.pods.get(pkt.dst.value))}`);
+      else end(path, 'forwarded', `it leaves the node on ${r?.iface ?? '?'}${r?.via ? ` toward ${r.via}` : ''}`);
+      return;
+    }
+    case 'deliver-local':
+      end(path, 'local', "it is delivered to the node's own network stack");
+      return;
+  }
+}
+
+function applyConntrackNat(path: Path, manip: 'dst' | 'src', hook: Hook): void {
+  const found = path.ctEntry;
+  if (!found) return;
+  const e = found.entry;
+  const target = found.direction === 'original' ? reverse(e.reply) : reverse(e.original);
+  const pkt = path.pkt;
+  if (manip === 'dst' && (pkt.dst.value !== target.dst.value || pkt.dport !== target.dport)) {
+    const before = hostPort(pkt.dst, pkt.dport, pkt.protocol);
+    pkt.dst = target.dst;
+    pkt.dport = target.dport;
+    path.timeline.push({ event: `conntrack (${hook}): destination ${before} → ${hostPort(pkt.dst, pkt.dport, pkt.protocol)}`, hook });
+  }
+  if (manip === 'src' && (pkt.src.value !== target.src.value || pkt.sport !== target.sport)) {
+    const before = hostPort(pkt.src, pkt.sport, pkt.protocol);
+    pkt.src = target.src;
+    pkt.sport = target.sport;
+    path.timeline.push({ event: `conntrack (${hook}): source ${before} → ${hostPort(pkt.src, pkt.sport, pkt.protocol)}`, hook });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Chains and rules
+
+function runChain(path: Path, env: Env, work: Path[]): void {
+  const frame = path.frames[path.frames.length - 1] as Frame;
+  if (frame.pos >= frame.chain.rules.length) {
+    path.frames.pop();
+    if (path.frames.length === 0) fallOffBase(path);
+    return;
+  }
+  const rule = frame.chain.rules[frame.pos] as NftRule;
+  const ruleNo = frame.pos + 1;
+  // numgen: enumerate every value (1/N each) unless sampling; the pure matches before it are checked first.
+  if (path.forced === undefined) {
+    const ng = rule.statements.find((s) => s.kind === 'vmap' && s.key.kind === 'numgen') as Extract<NftStatement, { kind: 'vmap' }> | undefined;
+    if (ng && ng.key.kind === 'numgen') {
+      const miss = firstMiss(path, env, frame, rule);
+      if (miss === undefined) {
+        const n = ng.key.mod;
+        const offset = ng.key.offset ?? 0;
+        if (env.rng) {
+          path.forced = (env.rng() % n) + offset;
+          path.prob /= n;
+        } else {
+          for (let k = n - 1; k >= 1; k--) {
+            const other = clonePath(path);
+            other.forced = k + offset;
+            other.prob /= n;
+            work.push(other);
+          }
+          path.forced = offset;
+          path.prob /= n;
+        }
+      }
+    }
+  }
+  frame.pos++;
+  const forced = path.forced;
+  path.forced = undefined;
+  evalRule(path, env, frame, rule, ruleNo, forced);
+}
+
+/** The first failing leading pure match of a rule (before any statement with effects), or undefined. */
+function firstMiss(path: Path, env: Env, frame: Frame, rule: NftRule): string | undefined {
+  for (const s of rule.statements) {
+    if (s.kind !== 'match') return undefined;
+    const r = evalMatch(path, env, frame.t, s);
+    if (r.ok !== true) return r.why;
+  }
+  return undefined;
+}
+
+function fctx(path: Path, env: Env): FieldContext {
+  return { pkt: path.pkt, node: env.emu.node, ctState: path.ctState };
+}
+
+type Eval = { ok: true; why: string } | { ok: false; why: string } | { ok: 'unknown'; why: string };
+
+function exprValue(path: Path, env: Env, e: NftExpr, forced: number | undefined): Value[] | undefined | null {
+  switch (e.kind) {
+    case 'field': {
+      const v = fieldValue(e.name, fctx(path, env));
+      return v === null ? null : v === undefined ? undefined : [v];
+    }
+    case 'numgen':
+      return forced === undefined ? null : [{ t: 'num', n: forced }];
+    case 'bitwise': {
+      const inner = exprValue(path, env, e.left, forced);
+      const m = parseNumber(e.value);
+      if (!inner || inner.length !== 1 || inner[0]?.t !== 'num' || m === undefined) return inner === undefined ? undefined : null;
+      return [{ t: 'num', n: bitwise(e.op, inner[0].n, m) }];
+    }
+    case 'concat': {
+      const out: Value[] = [];
+      for (const p of e.parts) {
+        const v = exprValue(path, env, p, forced);
+        if (!v) return v;
+        out.push(...v);
+      }
+      return out;
+    }
+  }
+}
+
+function exprText(e: NftExpr): string {
+  switch (e.kind) {
+    case 'field':
+      return e.name;
+    case 'numgen':
+      return `numgen ${e.mode} mod ${e.mod}${e.offset ? ` offset ${e.offset}` : ''}`;
+    case 'bitwise':
+      return `${exprText(e.left)} ${e.op} ${e.value}`;
+    case 'concat':
+      return e.parts.map(exprText).join(' . ');
+  }
+}
+
+/** Looks a key up in a set or map operand (named or anonymous). */
+function lookup(path: Path, env: Env, t: CompiledTable, operand: NftOperand, key: Value[]): { found: NftElement | undefined; dynamicHit?: boolean } | null {
+  if (operand.kind === 'value') return { found: key.length === 1 && valueMatches(key[0] as Value, operand.value) ? { key: [operand.value] } : undefined };
+  let idx: SetIndex | undefined;
+  if (operand.kind === 'set-ref') {
+    idx = t.sets.get(operand.name.replace(/^@/, ''));
+    if (!idx) return null;
+  } else {
+    idx = { set: { kind: 'set', name: '', type: '', elements: operand.elements }, exact: new Map(), ranges: [], dynamic: false };
+    for (const e of operand.elements) addElement(idx, e);
+  }
+  const k = key.map(valueKey).join('\u0000');
+  const hit = idx.exact.get(k);
+  if (hit) return { found: hit };
+  for (const e of idx.ranges) if (e.key.length === key.length && e.key.every((part, i) => valueMatches(key[i] as Value, part))) return { found: e };
+  if (idx.dynamic && key.length === 1) {
+    const stamps = readRecent(env.state, path.effects, dynamicSetKey(t.table, idx.set.name), k);
+    const last = stamps?.[stamps.length - 1];
+    const timeout = idx.set.timeout;
+    if (last !== undefined && (timeout === undefined || env.now - last <= timeout)) return { found: { key: [k] }, dynamicHit: true };
+  }
+  return { found: undefined };
+}
+
+function operandText(o: NftOperand): string {
+  if (o.kind === 'value') return o.value;
+  if (o.kind === 'set-ref') return `@${o.name.replace(/^@/, '')}`;
+  return `{ ${o.elements.map((e) => e.key.join(' . ')).join(', ')} }`;
+}
+
+function evalMatch(path: Path, env: Env, t: CompiledTable, s: Extract<NftStatement, { kind: 'match' }>): Eval {
+  const left = exprText(s.left);
+  const v = exprValue(path, env, s.left, undefined);
+  if (v === null) return { ok: 'unknown', why: `${left} is not modelled` };
+  if (v === undefined) return { ok: false, why: `the packet has no ${left} (protocol ${path.pkt.protocol})` };
+  const shown = v.map((x) => (s.left.kind === 'field' && /l4proto|protocol/.test(s.left.name) ? path.pkt.protocol : s.left.kind === 'bitwise' || (s.left.kind === 'field' && /mark/.test(s.left.name)) ? (x.t === 'num' ? `0x${x.n.toString(16)}` : describeValue(x)) : describeValue(x))).join(' . ');
+  if (s.op !== '==' && s.op !== '!=') {
+    const a = v[0];
+    const b = s.right.kind === 'value' ? parseNumber(s.right.value) : undefined;
+    if (!a || a.t !== 'num' || b === undefined) return { ok: 'unknown', why: `${left} ${s.op} ${operandText(s.right)} is not modelled` };
+    const holds = s.op === '<' ? a.n < b : s.op === '>' ? a.n > b : s.op === '<=' ? a.n <= b : a.n >= b;
+    return { ok: holds, why: `${left} is ${shown}` };
+  }
+  const r = lookup(path, env, t, s.right, v);
+  if (r === null) return { ok: 'unknown', why: `set ${operandText(s.right)} does not exist` };
+  let inIt = r.found !== undefined;
+  // `ct state new` is written `new`; a list `established,related` is one value with commas.
+  if (!inIt && s.right.kind === 'value') inIt = v.length === 1 && valueMatches(v[0] as Value, s.right.value);
+  const holds = s.op === '==' ? inIt : !inIt;
+  const rel = s.right.kind === 'value' ? (inIt ? (s.right.value.includes('/') ? 'in' : '') : s.right.value.includes('/') ? 'not in' : 'not') : inIt ? 'in' : 'not in';
+  const setNote = r.dynamicHit ? ' (added by an earlier packet, still within its timeout)' : '';
+  return { ok: holds, why: `${left} ${shown} is ${rel ? `${rel} ` : ''}${operandText(s.right)}${setNote}` };
+}
+
+function recordMiss(path: Path, frame: Frame, ruleNo: number, rule: NftRule, reason: string): void {
+  path.timeline.push({ hop: { hook: (path.base as BaseRef).hook, table: tableLabel(frame.t), chain: frame.chain.name, rule: ruleNo, text: rule.text, matched: false, reason, action: '' } });
+}
+
+function evalRule(path: Path, env: Env, frame: Frame, rule: NftRule, ruleNo: number, forced: number | undefined): void {
+  const hook = (path.base as BaseRef).hook;
+  const reasons: string[] = [];
+  const actions: string[] = [];
+  const where = `${tableLabel(frame.t)} ${frame.chain.name} rule ${ruleNo}`;
+  let hop: Hop | undefined;
+  const pushHop = () => {
+    hop = { hook, table: tableLabel(frame.t), chain: frame.chain.name, rule: ruleNo, text: rule.text, matched: true, reason: reasons.length ? reasons.join('; ') : 'every packet matches (no conditions)', action: '' };
+    path.timeline.push({ hop });
+  };
+  const finishHop = (more?: string) => {
+    if (more) actions.push(more);
+    if (!hop) pushHop();
+    (hop as Hop).action = actions.join(', ') || 'nothing: continue with the next rule';
+  };
+  for (const s of rule.statements) {
+    switch (s.kind) {
+      case 'match': {
+        const r = evalMatch(path, env, frame.t, s);
+        if (r.ok === true) {
+          reasons.push(r.why);
+          continue;
+        }
+        if (r.ok === 'unknown') {
+          path.unsupported.push(`${where}: ${rule.text}`);
+          recordMiss(path, frame, ruleNo, rule, `cannot evaluate: ${r.why}; assumed not to match, so the outcome is uncertain`);
+        } else recordMiss(path, frame, ruleNo, rule, r.why);
+        return;
+      }
+      case 'vmap': {
+        const key = exprValue(path, env, s.key, forced);
+        const keyText = exprText(s.key);
+        if (key === undefined) return recordMiss(path, frame, ruleNo, rule, `the packet has no ${keyText} (protocol ${path.pkt.protocol})`);
+        const r = key === null ? null : lookup(path, env, frame.t, s.map, key);
+        if (r === null || key === null) {
+          path.unsupported.push(`${where}: ${rule.text}`);
+          return recordMiss(path, frame, ruleNo, rule, `cannot evaluate the ${keyText} lookup; assumed no match, so the outcome is uncertain`);
+        }
+        const shown = s.key.kind === 'numgen' ? `the random number is ${forced}` : `${keyText} is ${key.map((v, i) => (s.key.kind === 'concat' && s.key.parts[i]?.kind === 'field' && /l4proto/.test((s.key.parts[i] as { name: string }).name) ? path.pkt.protocol : describeValue(v))).join(' . ')}`;
+        if (!r.found || r.found.value?.kind !== 'verdict') {
+          return recordMiss(path, frame, ruleNo, rule, `${shown}, not in ${operandText(s.map).slice(0, 80)}`);
+        }
+        reasons.push(`${shown}${s.key.kind === 'numgen' ? ` (probability 1/${s.key.mod})` : ''}, found in ${s.map.kind === 'set-ref' ? `@${s.map.name}` : 'the map'}${r.found.comment ? ` (${r.found.comment})` : ''}`);
+        pushHop();
+        return applyVerdict(path, env, frame, r.found.value.verdict, hop as Hop, actions, where);
+      }
+      case 'verdict':
+        pushHop();
+        return applyVerdict(path, env, frame, s.verdict, hop as Hop, actions, where);
+      case 'reject': {
+        const w = s.with?.join(' ');
+        path.filterVerdict ??= 'REJECT';
+        path.rejectWith = w ?? (path.pkt.family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable');
+        finishHop(`reject${w ? ` with ${w}` : ''}`);
+        path.frames = [];
+        end(path, 'rejected', `rejected by ${where}: the node answers at once with ${w ? w : path.pkt.family === 4 ? 'ICMP port unreachable' : 'ICMPv6 port unreachable'}${hasPorts(path.pkt.protocol) ? ' (the client sees "connection refused")' : ''}`);
+        return;
+      }
+      case 'counter':
+        continue;
+      case 'log':
+        actions.push('logged');
+        continue;
+      case 'set-field': {
+        if (s.field !== 'meta mark' && s.field !== 'mark') {
+          path.unsupported.push(`${where}: ${s.field} set`);
+          actions.push(`${s.field} set … not modelled`);
+          continue;
+        }
+        const v = s.value.kind === 'value' ? parseNumber(s.value.value) : exprValue(path, env, s.value, forced)?.[0];
+        const n = typeof v === 'number' ? v : v?.t === 'num' ? v.n : undefined;
+        if (n === undefined) {
+          path.unsupported.push(`${where}: mark set`);
+          continue;
+        }
+        const before = path.pkt.mark;
+        path.pkt.mark = n >>> 0;
+        let a = `mark 0x${before.toString(16)} → 0x${path.pkt.mark.toString(16)}`;
+        if (frame.chain.name === 'mark-for-masquerade' && !path.markedMasq) {
+          path.markedMasq = true;
+          a += ' (marked for masquerading)';
+        }
+        actions.push(a);
+        continue;
+      }
+      case 'set-update': {
+        const name = s.set.replace(/^@/, '');
+        const key = exprValue(path, env, s.key, forced);
+        if (!key || key.length !== 1 || s.op === 'delete') {
+          path.unsupported.push(`${where}: ${s.op} @${name}`);
+          continue;
+        }
+        const k = valueKey(key[0] as Value);
+        const list = dynamicSetKey(frame.t.table, name);
+        const had = readRecent(env.state, path.effects, list, k);
+        if (s.op === 'add' && had && had.length) continue;
+        path.effects.recent.set(recentKey(list, k), [env.now]);
+        const timeout = frame.t.sets.get(name)?.set.timeout;
+        actions.push(`${s.op} @${name} { ${k} }${timeout !== undefined ? ` (remembered for ${timeout}s)` : ''}`);
+        continue;
+      }
+      case 'masquerade': {
+        const pkt = path.pkt;
+        const before = pkt.src.text;
+        const address = interfaceAddress(env.emu.node, pkt.outIface, pkt.dst);
+        if (!address) {
+          finishHop(`masquerade: ${pkt.outIface} has no address, the packet is dropped`);
+          path.frames = [];
+          return end(path, 'dropped', `masquerade found no address on ${pkt.outIface}`);
+        }
+        pkt.src = address;
+        path.snatDone = true;
+        path.snatFlag = true;
+        finishHop(`masquerade${s.flags.length ? ` ${s.flags.join(' ')}` : ''}: source ${before} → ${address.text} (the address of ${pkt.outIface || 'the outgoing interface'})`);
+        path.frames = [];
+        return;
+      }
+      case 'nat': {
+        const pkt = path.pkt;
+        const ip = parseIP(s.address.replace(/^\[|\]$/g, ''));
+        if (!ip) {
+          path.unsupported.push(`${where}: ${s.type} to ${s.address}`);
+          finishHop(`${s.type} to ${s.address}: not modelled`);
+          continue;
+        }
+        if (s.type === 'dnat') {
+          const before = hostPort(pkt.dst, pkt.dport, pkt.protocol);
+          pkt.dst = ip;
+          if (s.port !== undefined && hasPorts(pkt.protocol)) pkt.dport = s.port;
+          path.dnat = hostPort(pkt.dst, pkt.dport, pkt.protocol);
+          path.dnatDone = true;
+          finishHop(`dnat: destination ${before} → ${path.dnat}`);
+        } else {
+          const before = pkt.src.text;
+          pkt.src = ip;
+          if (s.port !== undefined && hasPorts(pkt.protocol)) pkt.sport = s.port;
+          path.snatDone = true;
+          path.snatFlag = true;
+          finishHop(`snat: source ${before} → ${ip.text}`);
+        }
+        path.frames = [];
+        return;
+      }
+      case 'unknown':
+        path.unsupported.push(`${where}: ${s.words.join(' ')}`);
+        actions.push(`${s.words.join(' ')}: not modelled, assumed to continue`);
+        continue;
+    }
+  }
+  finishHop();
+}
+
+function applyVerdict(path: Path, env: Env, frame: Frame, v: NftVerdict, hop: Hop, actions: string[], where: string): void {
+  actions.push(verdictText(v));
+  hop.action = actions.join(', ');
+  switch (v.kind) {
+    case 'continue':
+      return;
+    case 'accept':
+      path.filterVerdict ??= 'ACCEPT';
+      hop.action += `: the ${(path.base as BaseRef).chain.name} base chain lets the packet through`;
+      path.frames = [];
+      return;
+    case 'drop':
+      path.filterVerdict ??= 'DROP';
+      path.frames = [];
+      return end(path, 'dropped', `dropped by ${where}`);
+    case 'return':
+      path.frames.pop();
+      if (path.frames.length === 0) fallOffBase(path);
+      return;
+    case 'jump':
+    case 'goto': {
+      const target = frame.t.chains.get(v.chain);
+      if (!target) {
+        path.unsupported.push(`${where}: ${v.kind} to a missing chain ${v.chain}`);
+        hop.action += ' (no such chain: ignored)';
+        return;
+      }
+      if (v.kind === 'goto') path.frames.pop();
+      if (path.frames.length >= MAX_DEPTH) {
+        path.frames = [];
+        return end(path, 'dropped', 'the chains nest too deep (the kernel would refuse such a ruleset)');
+      }
+      path.frames.push({ t: frame.t, chain: target, pos: 0 });
+      return;
+    }
+  }
+}
+
+function finish(path: Path, env: Env): PathOutcome {
+  const pkt = path.pkt;
+  const result = path.result ?? 'local';
+  const hops: Hop[] = [];
+  for (const s of path.timeline) if ('hop' in s) hops.push(s.hop);
+  if (result === 'delivered' || result === 'local' || result === 'forwarded') {
+    if (path.ctEntry) path.effects.conntrack = path.ctEntry.entry;
+    else {
+      const final: Tuple = { protocol: pkt.protocol, src: pkt.src, sport: pkt.sport, dst: pkt.dst, dport: pkt.dport };
+      path.effects.conntrack = { original: path.origTuple, reply: reverse(final), dnat: path.dnatDone, snat: path.snatFlag, lastSeen: env.now, timeout: conntrackTimeout(pkt.protocol) };
+    }
+  }
+  const out: PathOutcome = {
+    probability: path.prob,
+    dnat: path.dnat,
+    filterVerdict: path.filterVerdict,
+    masquerade: path.snatDone || path.markedMasq,
+    result,
+    finalSource: pkt.src.text,
+    finalDestination: hostPort(pkt.dst, pkt.dport, pkt.protocol),
+    hops,
+    timeline: path.timeline,
+    effects: path.effects,
+    route: path.route && !path.route.pod && env.emu.node.pods.has(pkt.dst.value) ? { ...path.route, pod: env.emu.node.pods.get(pkt.dst.value) } : path.route,
+    endReason: path.endReason,
+  };
+  if (path.rejectWith) out.rejectWith = path.rejectWith;
+  if (path.unsupported.length > 0) {
+    out.uncertain = true;
+    out.unsupported = [...new Set(path.unsupported)];
+  }
+  return out;
+}
+
