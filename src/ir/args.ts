@@ -52,6 +52,11 @@ const BASIC_FLAGS: ReadonlyMap<string, BasicKind> = new Map([
   ['-o', 'outInterface'], ['--out-interface', 'outInterface'],
 ]);
 
+/** `--dport` → `dport` for every known option: no fresh name string per option word of a large input. */
+const OPTION_NAMES: ReadonlyMap<string, string> = new Map(
+  [...Object.values(MODULE_OPTIONS).flat(), ...FLAG_OPTIONS, ...TARGET_VALUE_OPTIONS].map((name) => [`--${name}`, name]),
+);
+
 /** MODULE_OPTIONS as sets in a Map: lookups on every option word of a 400k-rule parse or compile. */
 const MODULE_OPTION_SETS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
   Object.entries(MODULE_OPTIONS).map(([module, options]) => [module, new Set(options)]),
@@ -103,10 +108,19 @@ export function partsFromArgs(args: readonly string[], from = 0): ArgsResult {
       continue;
     }
     if (word.startsWith('--') && word.length > 2) {
-      const name = word.slice(2);
+      const name = OPTION_NAMES.get(word) ?? word.slice(2);
       const module = ownerOf(name, modules);
       if (module === undefined) return { ok: false, message: `option ${word} belongs to no loaded match (missing -m?)`, index: i };
       const arity = FLAG_OPTIONS.has(name) ? 0 : TWO_ARG_OPTIONS.has(name) ? 2 : -1;
+      // The common case, a known one-value option (`--dport 80`): its args array built at its final size.
+      if (arity < 0 && name !== 'comment' && optionsOf(module)?.has(name)) {
+        const value = args[i + 1];
+        if (value === undefined) return { ok: false, message: `${word} needs a value`, index: i + 1 };
+        i++;
+        parts.push({ kind: 'option', module, name, negated, args: [value] });
+        negated = false;
+        continue;
+      }
       const values: string[] = [];
       if (arity >= 0) {
         for (let k = 0; k < arity; k++) {

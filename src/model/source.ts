@@ -148,10 +148,16 @@ function firstLine(message: string): string {
 function lazyPosition(file: string, resolve: () => Position): Position {
   let resolved: Position | undefined;
   const get = () => (resolved ??= resolve());
-  const position = { file } as Position;
-  Object.defineProperty(position, 'line', { enumerable: true, get: () => get().line });
-  Object.defineProperty(position, 'col', { enumerable: true, get: () => get().col });
-  return position;
+  // Accessors in the literal, not defineProperty afterwards: the object keeps one shared shape.
+  return {
+    file,
+    get line() {
+      return get().line;
+    },
+    get col() {
+      return get().col;
+    },
+  };
 }
 
 interface LineIndex {
