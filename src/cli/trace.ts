@@ -77,7 +77,7 @@ export function describeTraceOptions(): [string, string][] {
     ['--proto <protocol>', 'tcp, udp, sctp or icmp (default tcp)'],
     ['--from <origin>', 'where the packet starts: pod, node or external (default: decided from the source address)'],
     ['--namespace <ns>', 'namespace for short Service names (default "default")'],
-    ['--mode <mode>', 'iptables (default) or nftables'],
+    ['--mode <mode>', 'iptables (default), nftables, or both (the same packet through each mode, one after the other)'],
     ['--rules <file>', 'trace through an iptables-save dump or restore payload instead of compiling manifests'],
     ['--node-config <file>', "node settings (conformance config.yaml format); a folder's node.yaml is used by default"],
     ['--json', 'print the trace as JSON (an array with --flows or --connections)'],
@@ -202,6 +202,7 @@ function parseNumber(value: string | number | undefined, what: string, min: numb
 }
 
 export async function runTrace(inputs: readonly string[], options: TraceCommandOptions, io: TraceIO): Promise<number> {
+  if (options.mode === 'both') return runBothModes(inputs, options, io);
   const readFile = io.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const from = options.from;
   if (from !== undefined && from !== 'pod' && from !== 'node' && from !== 'external') return usage(io, '--from must be pod, node or external');
@@ -375,4 +376,45 @@ function defaultSource(node: PreparedNode, from: Origin | undefined, destination
   }
   if (from === undefined && model.primaryIP) return { ip: model.primaryIP.text, why: "no pod network is known: this node's primary IP" };
   return undefined;
+}
+
+/**
+ * `--mode both`: the same request through iptables mode, then nftables mode, each in full, then one line per
+ * mode with its outcomes, so the difference (e.g. ping: lost vs. rejected at once) stands side by side.
+ * With --json: `{"iptables": …, "nftables": …}`.
+ */
+async function runBothModes(inputs: readonly string[], options: TraceCommandOptions, io: TraceIO): Promise<number> {
+  const outputs: Record<string, string> = {};
+  for (const mode of ['iptables', 'nftables']) {
+    let out = '';
+    const code = await runTrace(inputs, { ...options, mode, json: true }, { ...io, stdout: (text) => (out += text) });
+    if (code !== 0) return code;
+    outputs[mode] = out;
+  }
+  if (options.json) {
+    io.stdout(`{\n"iptables": ${(outputs.iptables as string).trim()},\n"nftables": ${(outputs.nftables as string).trim()}\n}\n`);
+    return 0;
+  }
+  const summaries: string[] = [];
+  for (const mode of ['iptables', 'nftables']) {
+    let text = '';
+    await runTrace(inputs, { ...options, mode, json: false }, { ...io, stdout: (chunk) => (text += chunk) });
+    io.stdout(`===== ${mode} mode =====\n${text}\n`);
+    summaries.push(`  ${mode.padEnd(9)} ${summarizeOutcomes(outputs[mode] as string)}`);
+  }
+  io.stdout(`===== side by side =====\n${summaries.join('\n')}\n`);
+  return 0;
+}
+
+/** `50% dnat 10.1.0.1:80 delivered; …` from a trace's JSON (or an array of them, for --flows/--connections). */
+function summarizeOutcomes(json: string): string {
+  const parsed = JSON.parse(json) as Trace | Trace[];
+  const traces = Array.isArray(parsed) ? parsed : [parsed];
+  return traces
+    .map((trace) =>
+      (trace.outcomes ?? [])
+        .map((o) => `${Math.round(o.probability * 1000) / 10}% ${o.dnat ? `dnat ${o.dnat}` : 'no dnat'}${o.filterVerdict ? ` ${o.filterVerdict}` : ''}${o.masquerade ? ' masq' : ''} → ${o.result}`)
+        .join('; ') || 'no packet (see above)',
+    )
+    .join(' | ');
 }
