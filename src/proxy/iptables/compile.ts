@@ -5,7 +5,7 @@
  */
 import type { Cluster } from '../../cluster/types.js';
 import { PartInterner, ruleFromArgs } from '../../ir/args.js';
-import type { ChainDecl, IptablesRuleset, MatchPart, Rule } from '../../ir/iptables.js';
+import type { ChainDecl, IptablesRuleset, MatchPart, Rule, Target } from '../../ir/iptables.js';
 import type { NodeConfig } from '../../model/node-config.js';
 import { cidrContains, parseCIDR, parseIP } from '../../net/ip.js';
 import { categorizeEndpoints, proxyServicePorts, type ProxyEndpoint, type ProxyServicePort } from '../service-ports.js';
@@ -33,6 +33,26 @@ class TableWriter {
     for (let k = 0; k < parts.length; k++) parts[k] = this.intern.part(built.parts[k] as MatchPart);
     this.rules.push(built.target ? { chain, parts, target: this.intern.target(built.target) } : { chain, parts });
   }
+  /**
+   * A rule from parts the caller built, exactly as `rule` would read their words: the per-endpoint rules
+   * (most of a large payload) skip building and re-reading argument vectors.
+   */
+  ruleOf(chain: string, parts: readonly MatchPart[], target: Target): void {
+    const shared = new Array<MatchPart>(parts.length);
+    for (let k = 0; k < parts.length; k++) shared[k] = this.intern.part(parts[k] as MatchPart);
+    this.rules.push({ chain, parts: shared, target: this.intern.target(target) });
+  }
+}
+
+/** The parts `-m NAME` and `--OPTION VALUE` read into (see partsFromArgs), for TableWriter.ruleOf. */
+function modulePart(name: string): MatchPart {
+  return { kind: 'module', name };
+}
+function optionPart(module: string, name: string, args: string[]): MatchPart {
+  return { kind: 'option', module, name, negated: false, args };
+}
+function jump(name: string): Target {
+  return { name, goto: false, options: [] };
 }
 
 interface SyncSettings {
@@ -254,11 +274,21 @@ function writeServicePort(svc: ProxyServicePort, settings: SyncSettings, filter:
   for (const ep of allReachable) {
     const chain = sepChain(ep);
     nat.chain(chain);
-    const comment = settings.largeCluster ? [] : ['-m', 'comment', '--comment', name];
+    // `-m comment --comment NAME`
+    const comment = settings.largeCluster ? [] : [modulePart('comment'), optionPart('comment', 'comment', [name])];
     // Hairpin: a pod reaching itself through the Service must be SNATed or the reply would bypass conntrack.
-    nat.rule(chain, ...comment, '-s', ep.ip, '-j', 'KUBE-MARK-MASQ');
-    const affinity = svc.stickySeconds !== undefined ? ['-m', 'recent', '--name', chain, '--set'] : [];
-    nat.rule(chain, ...comment, ...affinity, ...proto, '-j', 'DNAT', '--to-destination', ep.text);
+    // `-s IP -j KUBE-MARK-MASQ`
+    nat.ruleOf(chain, [...comment, { kind: 'source', negated: false, address: ep.ip }], jump('KUBE-MARK-MASQ'));
+    // `-m recent --name CHAIN --set`
+    const affinity = svc.stickySeconds !== undefined
+      ? [modulePart('recent'), optionPart('recent', 'name', [chain]), optionPart('recent', 'set', [])]
+      : [];
+    // `-m PROTO -p PROTO -j DNAT --to-destination EP`
+    nat.ruleOf(
+      chain,
+      [...comment, ...affinity, modulePart(svc.protocol), { kind: 'protocol', negated: false, protocol: svc.protocol }],
+      { name: 'DNAT', goto: false, options: [{ name: 'to-destination', args: [ep.text] }] },
+    );
   }
 }
 
@@ -279,11 +309,18 @@ function writeServiceToEndpointRules(
     }
   }
   endpoints.forEach((ep, i) => {
-    const target = sepChain(ep);
-    const statistic = i < endpoints.length - 1
-      ? ['-m', 'statistic', '--mode', 'random', '--probability', settings.probability(endpoints.length - i)]
-      : [];
-    nat.rule(chain, ...comment(ep), ...statistic, '-j', target);
+    const parts: MatchPart[] = [];
+    // `-m comment --comment "NAME -> EP"`
+    if (!settings.largeCluster) parts.push(modulePart('comment'), optionPart('comment', 'comment', [`${svc.portName} -> ${ep.text}`]));
+    // `-m statistic --mode random --probability P`
+    if (i < endpoints.length - 1) {
+      parts.push(
+        modulePart('statistic'),
+        optionPart('statistic', 'mode', ['random']),
+        optionPart('statistic', 'probability', [settings.probability(endpoints.length - i)]),
+      );
+    }
+    nat.ruleOf(chain, parts, jump(sepChain(ep)));
   });
 }
 
