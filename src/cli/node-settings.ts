@@ -1,6 +1,6 @@
 /**
  * Node settings for a command, from lowest to highest priority: kube-proxy's defaults (node name = host
- * name), the folder's node.yaml or --node-config, --config (a KubeProxyConfiguration), then the flags.
+ * name, NodePort addresses per mode), the folder's node.yaml or --node-config, --config (a KubeProxyConfiguration), then the flags.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -18,6 +18,8 @@ import {
 export interface NodeSettingsOptions extends NodeFlags {
   nodeConfig?: string;
   config?: string;
+  /** Proxy mode: nftables mode's default nodePortAddresses differ from iptables mode's. */
+  mode?: string;
 }
 
 export type NodeSettingsResult =
@@ -25,7 +27,11 @@ export type NodeSettingsResult =
   | { ok: false; usageError?: string; diagnostics: Diagnostic[] };
 
 export function resolveNodeSettings(options: NodeSettingsOptions, folderNodeConfig: string | undefined): NodeSettingsResult {
-  const layers: NodeConfigLayer[] = [{ nodeName: hostname().toLowerCase() }];
+  // kube-proxy's defaults: the host name; in nftables mode NodePorts only on the primary node IPs
+  // (cmd/kube-proxy turns an empty --nodeport-addresses into `primary` there), in iptables mode on all.
+  const layers: NodeConfigLayer[] = [
+    { nodeName: hostname().toLowerCase(), ...(options.mode === 'nftables' ? { nodePortAddresses: ['primary'] } : {}) },
+  ];
   const diagnostics: Diagnostic[] = [];
   const files: [string | undefined, typeof parseNodeConfig][] = [
     [options.nodeConfig ?? folderNodeConfig, parseNodeConfig],
