@@ -91,7 +91,7 @@ function parseYaml(source: Source): { documents: ParsedDocument[]; diagnostics: 
       value,
       locate: (path, options) => {
         const steps = [...path];
-        return lazyPosition(source.file, () => at(yamlOffset(doc, steps, options?.key ?? false)));
+        return lazyPosition(source.file, (p, key) => at(yamlOffset(doc, p, key)), steps, options?.key ?? false);
       },
       raw: (path) => {
         const node = doc.getIn(path, true);
@@ -143,22 +143,34 @@ function firstLine(message: string): string {
  * A Position whose line and column are computed on first read. Every object and port carries a position, but
  * only the few that end up in a diagnostic or an explanation are ever read; resolving all of them eagerly
  * costs more than parsing a large JSON input. The fields are enumerable getters, so spreading and comparing
- * behave as with a plain object.
+ * behave as with a plain object. The getters are shared by all positions and what they need is kept under a
+ * non-enumerable symbol: no closures per position (a large input creates hundreds of thousands of them).
  */
-function lazyPosition(file: string, resolve: () => Position): Position {
-  let resolved: Position | undefined;
-  const get = () => (resolved ??= resolve());
-  // Accessors in the literal, not defineProperty afterwards: the object keeps one shared shape.
-  return {
-    file,
-    get line() {
-      return get().line;
-    },
-    get col() {
-      return get().col;
-    },
-  };
+function lazyPosition(file: string, resolve: (path: Path, key: boolean) => Position, path: Path, key: boolean): Position {
+  const position = { file } as Position;
+  const state: LazyState = { resolve, path, key, resolved: undefined };
+  Object.defineProperty(position, LAZY, { value: state });
+  return Object.defineProperties(position, LAZY_ACCESSORS);
 }
+
+const LAZY = Symbol('lazy position');
+
+interface LazyState {
+  resolve: (path: Path, key: boolean) => Position;
+  path: Path;
+  key: boolean;
+  resolved: Position | undefined;
+}
+
+function resolvedPosition(position: Position): Position {
+  const state = (position as Position & { [LAZY]: LazyState })[LAZY];
+  return (state.resolved ??= state.resolve(state.path, state.key));
+}
+
+const LAZY_ACCESSORS: PropertyDescriptorMap = {
+  line: { enumerable: true, get(this: Position) { return resolvedPosition(this).line; } },
+  col: { enumerable: true, get(this: Position) { return resolvedPosition(this).col; } },
+};
 
 interface LineIndex {
   position(file: string, offset: number): Position;
@@ -199,11 +211,12 @@ function parseJsonFast(source: Source, lines: LineIndex): ParsedDocument | undef
     return undefined;
   }
   const scanner = jsonScanner(text);
+  const resolveJson = (path: Path, key: boolean) => lines.position(source.file, scanner.offset(start, path, key));
   return {
     value,
     locate: (path, options) => {
       const steps = [...path];
-      return lazyPosition(source.file, () => lines.position(source.file, scanner.offset(start, steps, options?.key ?? false)));
+      return lazyPosition(source.file, resolveJson, steps, options?.key ?? false);
     },
     raw: (path) => {
       const offset = scanner.exact(start, path);
