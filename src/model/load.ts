@@ -187,7 +187,7 @@ function convert(kind: KubeObject['kind'], value: unknown, ctx: Context): KubeOb
     case 'Service':
       return convertService(ctx.parse(schema.service, value), ctx);
     case 'EndpointSlice':
-      return convertEndpointSlice(ctx.parse(schema.endpointSlice, value), ctx);
+      return convertEndpointSlice(parseEndpointSlice(value, ctx), ctx);
     case 'Endpoints':
       return convertEndpoints(ctx.parse(schema.endpoints, value), ctx);
     case 'Pod':
@@ -195,6 +195,20 @@ function convert(kind: KubeObject['kind'], value: unknown, ctx: Context): KubeOb
     case 'Node':
       return convertNode(ctx.parse(schema.node, value), ctx);
   }
+}
+
+/** The shell through zod and the endpoints through the plain-code fast path; the full schema whenever either
+ * refuses, so that errors are exactly the schema's. */
+function parseEndpointSlice(value: unknown, ctx: Context): schema.EndpointSliceInput | undefined {
+  if (isRecord(value)) {
+    const raw = value.endpoints;
+    const endpoints = raw === undefined ? undefined : schema.fastEndpoints(raw);
+    if (raw === undefined || endpoints !== undefined) {
+      const shell = schema.endpointSliceShell.safeParse(value);
+      if (shell.success) return raw === undefined ? shell.data : { ...shell.data, endpoints };
+    }
+  }
+  return ctx.parse(schema.endpointSlice, value);
 }
 
 interface MetadataInput {
@@ -422,6 +436,8 @@ function checkSliceAddress(addressType: 'IPv4' | 'IPv6' | 'FQDN', address: strin
     if (!isDNS1123Subdomain(address)) ctx.error('E_ADDRESS_TYPE', path, `${JSON.stringify(address)} is not an FQDN`);
     return;
   }
+  // The common case, a canonical IPv4 address in an IPv4 slice, has nothing to report.
+  if (addressType === 'IPv4' && schema.isCanonicalIPv4(address)) return;
   const ip = parseIP(address, { sloppy: true });
   if (!ip) {
     ctx.error('E_INVALID_IP', path, `${JSON.stringify(address)} is not a valid IP address`);

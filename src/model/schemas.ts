@@ -333,3 +333,99 @@ export type EndpointSliceInput = z.infer<typeof endpointSlice>;
 export type EndpointsInput = z.infer<typeof endpoints>;
 export type PodInput = z.infer<typeof pod>;
 export type NodeInput = z.infer<typeof node>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Fast path for EndpointSlice endpoints: a large input has hundreds of thousands of them, nearly all in the
+// common, valid shape. `fastEndpoints` checks that shape with plain code and returns what the `endpoints`
+// schema would return; on anything it does not accept it returns undefined and the caller runs the full
+// schema, so errors (codes, paths, messages) are zod's, unchanged.
+
+/** The EndpointSlice schema without `endpoints`, for use together with `fastEndpoints`. */
+export const endpointSliceShell = endpointSlice.omit({ endpoints: true });
+
+type EndpointInput = NonNullable<EndpointSliceInput['endpoints']>[number];
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalBool(value: unknown): boolean {
+  return value === undefined || value === null || typeof value === 'boolean';
+}
+
+function optionalString(value: unknown): boolean {
+  return value === undefined || value === null || typeof value === 'string';
+}
+
+/** `endpoints` as the schema would output it, or undefined when the full schema must decide. */
+export function fastEndpoints(value: unknown): EndpointInput[] | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (!Array.isArray(value)) return undefined;
+  const out: EndpointInput[] = new Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const e: unknown = value[i];
+    if (!isPlainRecord(e)) return undefined;
+    const addresses = e.addresses;
+    if (!Array.isArray(addresses) || addresses.length < 1 || addresses.length > 100) return undefined;
+    for (let j = 0; j < addresses.length; j++) if (typeof addresses[j] !== 'string') return undefined;
+    const endpoint: EndpointInput = { addresses: addresses.slice() as string[] };
+    const c = e.conditions;
+    if (c !== undefined) {
+      if (c === null) endpoint.conditions = null;
+      else {
+        if (!isPlainRecord(c) || !optionalBool(c.ready) || !optionalBool(c.serving) || !optionalBool(c.terminating)) return undefined;
+        const conditions: NonNullable<EndpointInput['conditions']> = {};
+        if (c.ready !== undefined) conditions.ready = c.ready as boolean | null;
+        if (c.serving !== undefined) conditions.serving = c.serving as boolean | null;
+        if (c.terminating !== undefined) conditions.terminating = c.terminating as boolean | null;
+        endpoint.conditions = conditions;
+      }
+    }
+    const hostname = e.hostname;
+    if (hostname !== undefined) {
+      if (hostname !== null && (typeof hostname !== 'string' || !isDNS1123Label(hostname))) return undefined;
+      endpoint.hostname = hostname;
+    }
+    const nodeName = e.nodeName;
+    if (nodeName !== undefined) {
+      if (nodeName !== null && (typeof nodeName !== 'string' || !isDNS1123Subdomain(nodeName))) return undefined;
+      endpoint.nodeName = nodeName;
+    }
+    const ref = e.targetRef;
+    if (ref !== undefined) {
+      if (ref === null) endpoint.targetRef = null;
+      else {
+        if (!isPlainRecord(ref) || !optionalString(ref.kind) || !optionalString(ref.namespace) || !optionalString(ref.name)) return undefined;
+        const targetRef: NonNullable<EndpointInput['targetRef']> = {};
+        if (ref.kind !== undefined) targetRef.kind = ref.kind as string | null;
+        if (ref.namespace !== undefined) targetRef.namespace = ref.namespace as string | null;
+        if (ref.name !== undefined) targetRef.name = ref.name as string | null;
+        endpoint.targetRef = targetRef;
+      }
+    }
+    out[i] = endpoint;
+  }
+  return out;
+}
+
+/** True when `text` is an IPv4 address in canonical form (four decimal octets ≤ 255, no leading zeros): then
+ * parseIP would accept it, of family 4, with `text` as its canonical text. A cheap pre-check for hot loops. */
+export function isCanonicalIPv4(text: string): boolean {
+  let octets = 0;
+  let octet = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || octet > 255) return false;
+      octets++;
+      octet = 0;
+      digits = 0;
+      continue;
+    }
+    if (c < 0x30 || c > 0x39 || digits === 3 || (digits === 1 && octet === 0)) return false;
+    octet = octet * 10 + (c - 0x30);
+    digits++;
+  }
+  return octets === 4;
+}

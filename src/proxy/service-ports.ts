@@ -5,6 +5,7 @@
  */
 import type { Cluster, EndpointSlice, Protocol, Service } from '../cluster/types.js';
 import type { NodeConfig } from '../model/node-config.js';
+import { isCanonicalIPv4 } from '../model/schemas.js';
 import { parseCIDR, parseIP, type IPFamily } from '../net/ip.js';
 
 export interface ProxyEndpoint {
@@ -55,12 +56,13 @@ export interface CategorizedEndpoints {
 export function proxyServicePorts(cluster: Cluster, config: NodeConfig): ProxyServicePort[] {
   const slicesByService = groupSlices(cluster.slices, config.ipFamily);
   const result: ProxyServicePort[] = [];
+  const addresses: AddressCache = new Map();
   for (const service of cluster.services) {
     const clusterIP = familyClusterIP(service, config.ipFamily);
     if (clusterIP === undefined) continue;
     const slices = slicesByService.get(`${service.namespace}/${service.name}`) ?? [];
     for (const port of service.ports) {
-      result.push(makeServicePort(service, port.name, port.protocol, port.port, port.nodePort, clusterIP, slices, config));
+      result.push(makeServicePort(service, port.name, port.protocol, port.port, port.nodePort, clusterIP, slices, config, addresses));
     }
   }
   return result.sort((a, b) => compareText(a.portName, b.portName) || compareText(a.protocol, b.protocol));
@@ -100,6 +102,7 @@ function makeServicePort(
   clusterIP: string,
   slices: readonly EndpointSlice[],
   config: NodeConfig,
+  addresses: AddressCache,
 ): ProxyServicePort {
   const family = config.ipFamily;
   const externalIPs = canonicalIPs(service.externalIPs, family);
@@ -138,7 +141,7 @@ function makeServicePort(
     externallyAccessible,
     usesClusterEndpoints: !internalPolicyLocal || externallyAccessible,
     usesLocalEndpoints: internalPolicyLocal || (externalPolicyLocal && externallyAccessible),
-    endpoints: endpointsFor(slices, name, protocol, config),
+    endpoints: endpointsFor(slices, name, protocol, config, addresses),
   };
 }
 
@@ -149,12 +152,34 @@ function canonicalIPs(texts: readonly string[], family: IPFamily): string[] {
   });
 }
 
+/** Family and canonical text of an endpoint address (null when it does not parse). */
+interface AddressInfo {
+  family: IPFamily;
+  text: string;
+}
+
+/** Parsed endpoint addresses by their text, so an address served on several ports is parsed once. */
+type AddressCache = Map<string, AddressInfo | null>;
+
+function addressOf(text: string, cache: AddressCache): AddressInfo | null {
+  // A canonical IPv4 address is its own canonical text: no need to parse it, nor to remember it.
+  if (isCanonicalIPv4(text)) return { family: 4, text };
+  let info = cache.get(text);
+  if (info === undefined) {
+    const ip = parseIP(text, { sloppy: true });
+    info = ip ? { family: ip.family, text: ip.text } : null;
+    cache.set(text, info);
+  }
+  return info;
+}
+
 /** Merges the slices' endpoints for one (port name, protocol): dedup by `ip:port`, sorted as strings. */
 function endpointsFor(
   slices: readonly EndpointSlice[],
   portName: string,
   protocol: Protocol,
   config: NodeConfig,
+  addresses: AddressCache,
 ): ProxyEndpoint[] {
   const byText = new Map<string, ProxyEndpoint>();
   for (const slice of slices) {
@@ -164,8 +189,8 @@ function endpointsFor(
       for (const endpoint of slice.endpoints) {
         const first = endpoint.addresses[0];
         if (first === undefined) continue;
-        const ip = parseIP(first, { sloppy: true });
-        if (!ip || ip.family !== config.ipFamily) continue;
+        const ip = addressOf(first, addresses);
+        if (ip === null || ip.family !== config.ipFamily) continue;
         const text = ip.family === 6 ? `[${ip.text}]:${slicePort.port}` : `${ip.text}:${slicePort.port}`;
         const candidate: ProxyEndpoint = {
           ip: ip.text,
