@@ -185,7 +185,7 @@ class Context {
 function convert(kind: KubeObject['kind'], value: unknown, ctx: Context): KubeObject | undefined {
   switch (kind) {
     case 'Service':
-      return convertService(ctx.parse(schema.service, value), ctx);
+      return convertService(parseService(value, ctx), ctx);
     case 'EndpointSlice':
       return convertEndpointSlice(parseEndpointSlice(value, ctx), ctx);
     case 'Endpoints':
@@ -203,12 +203,25 @@ function parseEndpointSlice(value: unknown, ctx: Context): schema.EndpointSliceI
   if (isRecord(value)) {
     const raw = value.endpoints;
     const endpoints = raw === undefined ? undefined : schema.fastEndpoints(raw);
-    if (raw === undefined || endpoints !== undefined) {
-      const shell = schema.endpointSliceShell.safeParse(value);
-      if (shell.success) return raw === undefined ? shell.data : { ...shell.data, endpoints };
+    const metadata = schema.fastMetadata(value.metadata, schema.isObjectName);
+    if ((raw === undefined || endpoints !== undefined) && metadata !== undefined) {
+      const body = schema.endpointSliceBody.safeParse(value);
+      if (body.success) return raw === undefined ? { metadata, ...body.data } : { metadata, ...body.data, endpoints };
     }
   }
   return ctx.parse(schema.endpointSlice, value);
+}
+
+/** The metadata through the fast path, the rest through zod; the full schema whenever either refuses. */
+function parseService(value: unknown, ctx: Context): schema.ServiceInput | undefined {
+  if (isRecord(value)) {
+    const metadata = schema.fastMetadata(value.metadata, schema.isServiceName);
+    if (metadata !== undefined) {
+      const body = schema.serviceShell.safeParse(value);
+      if (body.success) return { metadata, ...body.data };
+    }
+  }
+  return ctx.parse(schema.service, value);
 }
 
 interface MetadataInput {

@@ -429,3 +429,52 @@ export function isCanonicalIPv4(text: string): boolean {
   }
   return octets === 4;
 }
+
+/** The Service and EndpointSlice schemas without `metadata`, for use together with `fastMetadata`. */
+export const serviceShell = service.omit({ metadata: true });
+export const endpointSliceBody = endpointSliceShell.omit({ metadata: true });
+
+function copyRecord(value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = value[key];
+  return out;
+}
+
+/** `metadata` as the schema would output it (with `isName` as the name rule), or undefined when the full
+ * schema must decide. */
+export function fastMetadata(value: unknown, isName: (s: string) => boolean): z.infer<ReturnType<typeof metadata>> | undefined {
+  if (!isPlainRecord(value)) return undefined;
+  const name = value.name;
+  if (typeof name !== 'string' || !isName(name)) return undefined;
+  const out: z.infer<ReturnType<typeof metadata>> = { name };
+  const namespace = value.namespace;
+  if (namespace !== undefined) {
+    if (namespace !== null && (typeof namespace !== 'string' || !isDNS1123Label(namespace))) return undefined;
+    out.namespace = namespace;
+  }
+  const labels = value.labels;
+  if (labels !== undefined) {
+    if (labels === null) out.labels = null;
+    else {
+      if (!isPlainRecord(labels)) return undefined;
+      for (const key of Object.keys(labels)) {
+        const v = labels[key];
+        if (!isLabelKey(key) || typeof v !== 'string' || !isLabelValue(v)) return undefined;
+      }
+      out.labels = copyRecord(labels) as Record<string, string>;
+    }
+  }
+  const annotations = value.annotations;
+  if (annotations !== undefined) {
+    if (annotations === null) out.annotations = null;
+    else {
+      if (!isPlainRecord(annotations)) return undefined;
+      out.annotations = copyRecord(annotations);
+    }
+  }
+  if ('deletionTimestamp' in value) out.deletionTimestamp = value.deletionTimestamp;
+  return out;
+}
+
+export const isServiceName = isDNS1035Label;
+export const isObjectName = isDNS1123Subdomain;
