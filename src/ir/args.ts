@@ -71,7 +71,7 @@ export type ArgsResult =
  * Reads the words after `-A CHAIN` into match parts and a target. `from` skips leading words (a parser
  * passes its whole tokenized line); error indexes are positions in `args`.
  */
-export function partsFromArgs(args: readonly string[], from = 0): ArgsResult {
+export function partsFromArgs(args: readonly string[], from = 0, intern?: PartInterner): ArgsResult {
   const parts: MatchPart[] = [];
   const modules: string[] = [];
   let negated = false;
@@ -86,15 +86,19 @@ export function partsFromArgs(args: readonly string[], from = 0): ArgsResult {
       if (negated) return { ok: false, message: `"!" cannot negate ${word}`, index: i };
       const name = args[i + 1];
       if (name === undefined || name.startsWith('-')) return { ok: false, message: `${word} needs a target name`, index: i + 1 };
+      const goto = word === '-g' || word === '--goto';
+      // Most targets are a bare verdict or chain: shared straight away, no options list to read.
+      if (intern && i + 2 >= args.length) return { ok: true, parts, target: intern.jump(name, goto) };
       const options = readTargetOptions(args, i + 2);
       if (!options.ok) return options;
-      return { ok: true, parts, target: { name, goto: word === '-g' || word === '--goto', options: options.options } };
+      const target: Target = { name, goto, options: options.options };
+      return { ok: true, parts, target: intern ? intern.target(target) : target };
     }
     const basic = BASIC_FLAGS.get(word);
     if (basic) {
       const value = args[++i];
       if (value === undefined) return { ok: false, message: `${word} needs a value`, index: i };
-      parts.push(basicPart(basic, negated, value));
+      parts.push(intern ? intern.basic(basic, negated, value) : basicPart(basic, negated, value));
       if (basic === 'protocol') modules.push(value.toLowerCase());
       negated = false;
       continue;
@@ -103,7 +107,7 @@ export function partsFromArgs(args: readonly string[], from = 0): ArgsResult {
       if (negated) return { ok: false, message: '"!" cannot negate -m', index: i };
       const name = args[++i];
       if (name === undefined || name.startsWith('-')) return { ok: false, message: '-m needs a module name', index: i };
-      parts.push({ kind: 'module', name });
+      parts.push(intern ? intern.module(name) : { kind: 'module', name });
       modules.push(name);
       continue;
     }
@@ -117,7 +121,7 @@ export function partsFromArgs(args: readonly string[], from = 0): ArgsResult {
         const value = args[i + 1];
         if (value === undefined) return { ok: false, message: `${word} needs a value`, index: i + 1 };
         i++;
-        parts.push({ kind: 'option', module, name, negated, args: [value] });
+        parts.push(intern ? intern.option(module, name, negated, value) : { kind: 'option', module, name, negated, args: [value] });
         negated = false;
         continue;
       }
@@ -148,7 +152,8 @@ export function partsFromArgs(args: readonly string[], from = 0): ArgsResult {
         if (name === 'comment' && values.length > 1) values.splice(0, values.length, values.join(' '));
       }
       // Exact-size copy: a pushed-to array keeps spare capacity, which adds up over 400k parsed rules.
-      parts.push({ kind: 'option', module, name, negated, args: values.slice() });
+      const part: MatchPart = { kind: 'option', module, name, negated, args: values.slice() };
+      parts.push(intern ? intern.part(part) : part);
       negated = false;
       continue;
     }
@@ -338,6 +343,62 @@ export class PartInterner {
     // Maps stay small (lookups into a large map cost cache misses); values past the cap are not shared.
     if (map.size < INTERN_CAP) map.set(key, Object.freeze(part));
     return part;
+  }
+
+  /** `-m NAME`, without building the part first when it is known. */
+  module(name: string): MatchPart {
+    const known = this.modules.get(name);
+    if (known) return known;
+    const part: MatchPart = { kind: 'module', name };
+    if (this.modules.size < INTERN_CAP) this.modules.set(name, Object.freeze(part));
+    return part;
+  }
+
+  /** `-s`/`-d`/`-p`/`-i`/`-o VALUE`, as `part(basicPart(...))` would give, without the throwaway part. */
+  basic(kind: BasicKind, negated: boolean, value: string): MatchPart {
+    let map: Map<string, MatchPart>;
+    if (kind === 'protocol') {
+      map = this.protocols[negated ? 1 : 0] as Map<string, MatchPart>;
+    } else if (kind === 'source' || kind === 'destination') {
+      if (!value.includes('/') || value.endsWith('/32') || value.endsWith('/128')) return { kind, negated, address: value };
+      map = pick(this.networks, kind, negated);
+    } else {
+      return { kind, negated, name: value };
+    }
+    const known = map.get(value);
+    if (known) return known;
+    const part = basicPart(kind, negated, value);
+    if (map.size < INTERN_CAP) map.set(value, Object.freeze(part));
+    return part;
+  }
+
+  /** A one-value option, as `part({kind: 'option', ...})` would give, without the throwaway part. */
+  option(module: string, name: string, negated: boolean, value: string): MatchPart {
+    if (name === 'comment' && module === 'comment') {
+      const last = this.lastComment;
+      if (last?.kind === 'option' && last.negated === negated && last.args[0] === value) return last;
+      const part: MatchPart = { kind: 'option', module, name, negated, args: Object.freeze([value]) as unknown as string[] };
+      this.lastComment = Object.freeze(part);
+      return part;
+    }
+    let byName = this.options.get(module);
+    if (!byName) this.options.set(module, (byName = new Map()));
+    const map = pick(byName, name, negated);
+    const known = map.get(value);
+    if (known) return known;
+    const part: MatchPart = { kind: 'option', module, name, negated, args: Object.freeze([value]) as unknown as string[] };
+    if (map.size < INTERN_CAP) map.set(value, Object.freeze(part));
+    return part;
+  }
+
+  /** An option-less `-j`/`-g` target, as `target(...)` would give. */
+  jump(name: string, goto: boolean): Target {
+    const map = this.jumps[goto ? 1 : 0] as Map<string, Target>;
+    const known = map.get(name);
+    if (known) return known;
+    const fresh: Target = { name, goto, options: NO_OPTIONS };
+    if (map.size < INTERN_CAP) map.set(name, Object.freeze(fresh));
+    return fresh;
   }
 
   target(target: Target): Target {

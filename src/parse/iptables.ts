@@ -167,7 +167,7 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
         report('E_IPT_SYNTAX', `unexpected word "${words[junk] as string}" after the comment`, lineNo, columnOf(line, commandAt, words.length, junk));
         continue;
       }
-      const result = partsFromArgs(words, 2);
+      const result = partsFromArgs(words, 2, intern);
       if (!result.ok) {
         report('E_IPT_SYNTAX', result.message, lineNo, columnOf(line, commandAt, words.length, result.index));
         continue;
@@ -182,10 +182,10 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
       }
       // Exact-size arrays and objects built in one literal: spare array capacity and late-added properties
       // would double the heap of a 400k-rule dump.
-      const parts = new Array<MatchPart>(result.parts.length);
-      for (let k = 0; k < parts.length; k++) parts[k] = intern.part(result.parts[k] as MatchPart);
+      // (partsFromArgs shared the parts and the target through the interner as it read them.)
+      const parts = result.parts.slice();
       const origin = { line: lineNo, text: line };
-      const target = result.target ? intern.target(result.target) : undefined;
+      const target = result.target;
       let rule: Rule;
       if (target && counters) rule = { chain, parts, target, counters, origin };
       else if (target) rule = { chain, parts, target, origin };
