@@ -339,19 +339,24 @@ function parseCounters(text: string, at: number): { counters: Counters; end: num
   if (colon < 0) return undefined;
   const close = text.indexOf(']', colon + 1);
   if (close < 0) return undefined;
-  const packets = text.slice(at + 1, colon);
-  const bytes = text.slice(colon + 1, close);
-  if (!isDigits(packets) || !isDigits(bytes)) return undefined;
-  return { counters: { packets: BigInt(packets), bytes: BigInt(bytes) }, end: close + 1 };
+  const packets = digitsValue(text, at + 1, colon);
+  const bytes = digitsValue(text, colon + 1, close);
+  if (packets === undefined || bytes === undefined) return undefined;
+  return { counters: { packets, bytes }, end: close + 1 };
 }
 
-function isDigits(text: string): boolean {
-  if (text.length === 0 || text.length > 20) return false;
-  for (let i = 0; i < text.length; i++) {
+/** The decimal number text[start, end) (1 to 20 digits), read in place: no slice for the usual short counter. */
+function digitsValue(text: string, start: number, end: number): bigint | undefined {
+  const length = end - start;
+  if (length === 0 || length > 20) return undefined;
+  let value = 0;
+  for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return false;
+    if (c < 0x30 || c > 0x39) return undefined;
+    value = value * 10 + (c - 0x30);
   }
-  return true;
+  // Up to 15 digits the double is exact; longer counters go through the string.
+  return length <= 15 ? BigInt(value) : BigInt(text.slice(start, end));
 }
 
 function isBlank(c: number): boolean {
