@@ -146,12 +146,8 @@ export function prepareNode(inputs: readonly string[], options: RulesOptions, io
   if (mode === 'nftables') {
     let nft: NftRuleset;
     if (options.rules) {
-      let text: string;
-      try {
-        text = readFile(options.rules);
-      } catch {
-        return { ok: false, exitCode: usage(io, `cannot read ${options.rules}`) };
-      }
+      const text = readRulesFile(options.rules, readFile);
+      if (text === undefined) return { ok: false, exitCode: usage(io, `cannot read ${options.rules}`) };
       const parsed = parseNft(text, options.rules);
       printDiagnostics(io, parsed.diagnostics);
       if (hasErrors(parsed.diagnostics)) return { ok: false, exitCode: 1 };
@@ -166,12 +162,8 @@ export function prepareNode(inputs: readonly string[], options: RulesOptions, io
   }
   let ruleset: IptablesRuleset;
   if (options.rules) {
-    let text: string;
-    try {
-      text = readFile(options.rules);
-    } catch {
-      return { ok: false, exitCode: usage(io, `cannot read ${options.rules}`) };
-    }
+    const text = readRulesFile(options.rules, readFile);
+    if (text === undefined) return { ok: false, exitCode: usage(io, `cannot read ${options.rules}`) };
     const parsed = parseIptables(text, options.rules, config.ipFamily);
     printDiagnostics(io, parsed.diagnostics);
     if (hasErrors(parsed.diagnostics)) return { ok: false, exitCode: 1 };
@@ -185,6 +177,15 @@ export function prepareNode(inputs: readonly string[], options: RulesOptions, io
   }
   const emu = createEmulator(compileRuleset(ruleset), buildNode(config, cluster));
   return { ok: true, node: { emu, cluster, config, notes } };
+}
+
+/** The `--rules` file's text, or undefined when it cannot be read. */
+function readRulesFile(file: string, readFile: (path: string) => string): string | undefined {
+  try {
+    return readFile(file);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A dump from a node has rules in INPUT/OUTPUT/PREROUTING...; kube-proxy's payload has none. */

@@ -30,6 +30,15 @@ export interface SampleOptions {
  * only the affinity state (not conntrack) links them.
  */
 export function sampleConnections(emu: Emulator, spec: PacketSpec, options: SampleOptions): ConnectionTrace[] {
+  return sampleConnectionsWith((packetSpec, traceOptions) => tracePacket(emu, packetSpec, traceOptions), spec, options);
+}
+
+/** The same sampling for any mode: `trace` is that mode's walker (iptables or nftables). */
+export function sampleConnectionsWith(
+  trace: (spec: PacketSpec, options: { state: EmulatorState; now: number; rng: Rng }) => TraceDetail,
+  spec: PacketSpec,
+  options: SampleOptions,
+): ConnectionTrace[] {
   const state = options.state ?? emptyState();
   const rng = mulberry32(options.seed);
   const made = makePacket(spec);
@@ -39,12 +48,14 @@ export function sampleConnections(emu: Emulator, spec: PacketSpec, options: Samp
   for (let i = 0; i < options.connections; i++) {
     const time = (options.start ?? 0) + i * options.interval;
     const packetSpec: PacketSpec = hasPorts(made.packet.protocol) ? { ...spec, sourcePort: ((base - 1024 + i) % 64512) + 1024 } : spec;
-    out.push({ ...samplePacket(emu, packetSpec, state, rng, time), connection: i + 1, time });
+    const detail = trace(packetSpec, { state, now: time, rng });
+    const taken = detail.paths[0];
+    if (taken) commitEffects(state, taken.effects, time);
+    out.push({ ...detail, connection: i + 1, time });
   }
   return out;
 }
 
-/** One packet, sampled, its path's changes committed to `state`. */
 export function samplePacket(emu: Emulator, spec: PacketSpec, state: EmulatorState, rng: Rng, now: number): TraceDetail {
   const detail = tracePacket(emu, spec, { state, now, rng });
   const taken = detail.paths[0];

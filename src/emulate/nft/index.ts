@@ -8,10 +8,8 @@
  * explainTrace work unchanged; `nftAfterword` gives the ICMP-to-a-ClusterIP explanation of nftables mode.
  */
 import type { Cluster } from '../../cluster/types.js';
-import { hasPorts, makePacket, type PacketSpec } from '../packet.js';
-import { mulberry32 } from '../rng.js';
-import type { ConnectionTrace, SampleOptions } from '../scenario.js';
-import { commitEffects, emptyState } from '../state.js';
+import { hasPorts, type PacketSpec } from '../packet.js';
+import { sampleConnectionsWith, type ConnectionTrace, type SampleOptions } from '../scenario.js';
 import type { TraceDetail } from '../trace.js';
 import { traceNftPacket, type NftEmulator } from './trace.js';
 
@@ -19,21 +17,7 @@ export { createNftEmulator, dynamicSetKey, traceNftPacket, type NftEmulator } fr
 
 /** N new connections from one client (fresh source ports), sampled, with conntrack and affinity sets kept. */
 export function sampleNftConnections(emu: NftEmulator, spec: PacketSpec, options: SampleOptions): ConnectionTrace[] {
-  const state = options.state ?? emptyState();
-  const rng = mulberry32(options.seed);
-  const made = makePacket(spec);
-  if (!made.ok) throw new Error(made.message);
-  const base = spec.sourcePort ?? 40000;
-  const out: ConnectionTrace[] = [];
-  for (let i = 0; i < options.connections; i++) {
-    const time = (options.start ?? 0) + i * options.interval;
-    const packetSpec: PacketSpec = hasPorts(made.packet.protocol) ? { ...spec, sourcePort: ((base - 1024 + i) % 64512) + 1024 } : spec;
-    const detail = traceNftPacket(emu, packetSpec, { state, now: time, rng });
-    const taken = detail.paths[0];
-    if (taken) commitEffects(state, taken.effects, time);
-    out.push({ ...detail, connection: i + 1, time });
-  }
-  return out;
+  return sampleConnectionsWith((packetSpec, traceOptions) => traceNftPacket(emu, packetSpec, traceOptions), spec, options);
 }
 
 /** Closing remarks for packets without ports (ping) in nftables mode; undefined = the generic ones. */

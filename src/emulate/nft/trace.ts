@@ -16,6 +16,7 @@ import { parseIP } from '../../net/ip.js';
 import type { NftChain, NftElement, NftExpr, NftOperand, NftRule, NftRuleset, NftSet, NftStatement, NftTable, NftVerdict } from '../../ir/nftables.js';
 import { verdictText } from '../../ir/nftables.js';
 import type { Hook } from '../evaluate.js';
+import type { Step } from '../hooks.js';
 import { describePod, interfaceAddress, originOf, route, type NodeModel, type Route } from '../node.js';
 import { ACK, clonePacket, hasPorts, hostPort, makePacket, type Origin, type Packet, type PacketSpec } from '../packet.js';
 import type { Rng } from '../rng.js';
@@ -102,14 +103,8 @@ function addElement(idx: SetIndex, e: NftElement): void {
 // ---------------------------------------------------------------------------------------------------------
 // Paths
 
-type NStep =
-  | { kind: 'hook'; hook: Hook }
-  | { kind: 'conntrack' }
-  | { kind: 'route-out' }
-  | { kind: 'reroute' }
-  | { kind: 'route-in' }
-  | { kind: 'out' }
-  | { kind: 'deliver-local' };
+/** The iptables path's steps, with a whole hook (every base chain on it, by priority) instead of one table. */
+type NStep = Exclude<Step, { kind: 'table' }> | { kind: 'hook'; hook: Hook };
 
 interface Frame {
   t: CompiledTable;
