@@ -115,6 +115,8 @@ export interface PreparedNode {
   config: NodeConfig;
   /** Remarks for the explanation (e.g. base-chain jumps added). */
   notes: string[];
+  /** The rules the emulator runs (iptables: with the base-chain jumps), for commands that compare them. */
+  ruleset: IptablesRuleset | NftRuleset;
 }
 
 export type Prepared = { ok: true; node: PreparedNode } | { ok: false; exitCode: number };
@@ -158,7 +160,7 @@ export function prepareNode(inputs: readonly string[], options: RulesOptions, io
       nft = compileNftables(cluster as Cluster, config);
     }
     const emu = createNftEmulator(nft, buildNode(config, cluster));
-    return { ok: true, node: { emu, cluster, config, notes } };
+    return { ok: true, node: { emu, cluster, config, notes, ruleset: nft } };
   }
   let ruleset: IptablesRuleset;
   if (options.rules) {
@@ -176,7 +178,7 @@ export function prepareNode(inputs: readonly string[], options: RulesOptions, io
     ruleset = withBaseChainJumps(compileIptables(cluster as Cluster, config));
   }
   const emu = createEmulator(compileRuleset(ruleset), buildNode(config, cluster));
-  return { ok: true, node: { emu, cluster, config, notes } };
+  return { ok: true, node: { emu, cluster, config, notes, ruleset } };
 }
 
 /** The `--rules` file's text, or undefined when it cannot be read. */
@@ -354,7 +356,7 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
 }
 
 /** A plausible client when --src is not given. */
-function defaultSource(node: PreparedNode, from: Origin | undefined, destination: string): { ip: string; why: string } | undefined {
+export function defaultSource(node: PreparedNode, from: Origin | undefined, destination: string): { ip: string; why: string } | undefined {
   const model = node.emu.node;
   if (from === 'node') return model.primaryIP ? { ip: model.primaryIP.text, why: "this node's primary IP" } : { ip: model.family === 4 ? '127.0.0.1' : '::1', why: 'loopback' };
   if (from === 'external') return { ip: model.family === 4 ? '203.0.113.10' : '2001:db8:ffff::10', why: 'a documentation address outside the cluster' };

@@ -33,7 +33,7 @@ const TABLE_ORDER: Record<SaveOptions['backend'], readonly string[]> = {
 };
 
 /** A table as the kernel holds it after the ruleset is applied. */
-interface KernelTable {
+export interface KernelTable {
   name: string;
   chains: Map<string, { decl: ChainDecl; rules: Rule[] }>;
 }
@@ -71,7 +71,7 @@ export function renderSave(ruleset: IptablesRuleset, options: SaveOptions): stri
 }
 
 /** Replays the tables in order: a chain line creates (or flushes) a chain, -A appends, -X removes. */
-function applyRuleset(ruleset: IptablesRuleset): Map<string, KernelTable> {
+export function applyRuleset(ruleset: IptablesRuleset): Map<string, KernelTable> {
   const tables = new Map<string, KernelTable>();
   for (const source of ruleset.tables) {
     let table = tables.get(source.name);
