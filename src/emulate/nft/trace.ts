@@ -17,11 +17,11 @@ import type { NftChain, NftElement, NftExpr, NftOperand, NftRule, NftRuleset, Nf
 import { verdictText } from '../../ir/nftables.js';
 import type { Hook } from '../evaluate.js';
 import type { Step } from '../hooks.js';
-import { describePod, interfaceAddress, originOf, route, type NodeModel, type Route } from '../node.js';
-import { ACK, clonePacket, hasPorts, hostPort, makePacket, type Origin, type Packet, type PacketSpec } from '../packet.js';
+import { interfaceAddress, type NodeModel } from '../node.js';
+import { hasPorts, hostPort, type Origin, type Packet, type PacketSpec } from '../packet.js';
 import type { Rng } from '../rng.js';
-import { cloneEffects, conntrackTimeout, emptyEffects, lookupConntrack, readRecent, recentKey, reverse, type ConntrackEntry, type Effects, type EmulatorState, type Tuple } from '../state.js';
-import { describeRoute, toOutcome, type Hop, type PathOutcome, type Result, type TimelineStep, type TraceDetail, type TraceOptions, type TracePacket, type Verdict } from '../trace.js';
+import { readRecent, recentKey, type EmulatorState } from '../state.js';
+import { applyConntrackNat, cloneWalkPath, conntrackLookup, endPath, finishPath, kernelStep, newWalkPath, nextStep, walk, type AfterRouting, type Hop, type TraceDetail, type TraceOptions, type WalkPath } from '../walk.js';
 import { bitwise, describeValue, fieldValue, parseNumber, valueKey, valueMatches, writtenKey, type FieldContext, type Value } from './values.js';
 
 interface SetIndex {
@@ -112,34 +112,15 @@ interface Frame {
   pos: number;
 }
 
-interface Path {
-  prob: number;
-  pkt: Packet;
+interface Path extends WalkPath<NStep> {
+  /** What `ct state` matches. */
   ctState: string;
-  ctEntry?: { entry: ConntrackEntry; direction: 'original' | 'reply' };
-  natDst: boolean;
-  natSrc: boolean;
-  dnatDone: boolean;
-  snatFlag: boolean;
-  steps: NStep[];
-  at: number;
+  /** Base chains of the current hook still to run, by priority. */
   queue: BaseRef[];
   base?: BaseRef;
   frames: Frame[];
   /** A numgen value forced for the rule about to be evaluated (enumeration). */
   forced?: number;
-  timeline: TimelineStep[];
-  effects: Effects;
-  dnat: string | null;
-  filterVerdict: Verdict | null;
-  snatDone: boolean;
-  markedMasq: boolean;
-  unsupported: string[];
-  route: Route | undefined;
-  result?: Result;
-  rejectWith?: string;
-  endReason: string;
-  origTuple: Tuple;
 }
 
 interface Env {
@@ -150,7 +131,6 @@ interface Env {
 }
 
 const MAX_DEPTH = 64;
-const MAX_PATHS = 100000;
 
 /** The `recent`-list name under which a dynamic nft set's elements live in the emulator state. */
 export function dynamicSetKey(t: NftTable, set: string): string {
@@ -158,93 +138,24 @@ export function dynamicSetKey(t: NftTable, set: string): string {
 }
 
 export function traceNftPacket(emu: NftEmulator, spec: PacketSpec | Packet, options: TraceOptions = {}): TraceDetail {
-  let pkt: Packet;
-  if ('src' in spec) pkt = clonePacket(spec);
-  else {
-    const made = makePacket(spec);
-    if (!made.ok) throw new Error(made.message);
-    pkt = made.packet;
-  }
-  const origin: Origin = ('origin' in spec && spec.origin) || originOf(emu.node, pkt.src);
   const env: Env = { emu, state: options.state, now: options.now ?? 0, rng: options.rng };
-  const work: Path[] = [initialPath(env, clonePacket(pkt), origin)];
-  const done: Path[] = [];
-  while (work.length > 0) {
-    const path = work.pop() as Path;
-    runPath(path, env, work);
-    done.push(path);
-    if (done.length > MAX_PATHS) throw new Error(`more than ${MAX_PATHS} paths: the ruleset branches too much to enumerate`);
-  }
-  const paths = done.map((p) => finish(p, env));
-  const packet: TracePacket = {
-    protocol: pkt.protocol,
-    source: pkt.src.text,
-    ...(hasPorts(pkt.protocol) ? { sourcePort: pkt.sport } : {}),
-    destination: pkt.dst.text,
-    ...(hasPorts(pkt.protocol) ? { destinationPort: pkt.dport } : { icmpType: pkt.icmpType }),
-    origin,
-  };
-  return { trace: { mode: 'nftables', packet, outcomes: paths.map(toOutcome) }, paths, packet: pkt, origin, notes: [] };
+  return walk('nftables', emu.node, spec, {
+    start: (pkt, origin) => initialPath(env, pkt, origin),
+    run: (path, work) => runPath(path, env, work),
+    finish: (path) => finishPath(path, emu.node, env.now),
+  });
 }
 
 function initialPath(env: Env, pkt: Packet, origin: Origin): Path {
-  const node = env.emu.node;
-  if (origin === 'pod') {
-    const pod = node.pods.get(pkt.src.value);
-    pkt.inIface = pod && !pod.local && node.uplink ? node.uplink : node.podInterface(pkt.src);
-  } else if (origin === 'external') pkt.inIface = node.uplink ?? 'eth0';
-  const origTuple: Tuple = { protocol: pkt.protocol, src: pkt.src, sport: pkt.sport, dst: pkt.dst, dport: pkt.dport };
   const steps: NStep[] =
     origin === 'node'
       ? [{ kind: 'route-out' }, { kind: 'conntrack' }, { kind: 'hook', hook: 'output' }, { kind: 'reroute' }, { kind: 'hook', hook: 'postrouting' }, { kind: 'out' }]
       : [{ kind: 'conntrack' }, { kind: 'hook', hook: 'prerouting' }, { kind: 'route-in' }];
-  const from =
-    origin === 'node'
-      ? 'sent by a process on the node'
-      : origin === 'pod'
-        ? `from ${describePod(node.pods.get(pkt.src.value))}, arriving on ${pkt.inIface}`
-        : `from outside the node, arriving on ${pkt.inIface}`;
-  return {
-    prob: 1,
-    pkt,
-    ctState: 'new',
-    natDst: false,
-    natSrc: false,
-    dnatDone: false,
-    snatFlag: false,
-    steps,
-    at: 0,
-    queue: [],
-    frames: [],
-    timeline: [{ event: `the packet is ${from}` }],
-    effects: emptyEffects(),
-    dnat: null,
-    filterVerdict: null,
-    snatDone: false,
-    markedMasq: false,
-    unsupported: [],
-    route: undefined,
-    endReason: '',
-    origTuple,
-  };
+  return { ...newWalkPath(env.emu.node, pkt, origin, steps), ctState: 'new', queue: [], frames: [] };
 }
 
 function clonePath(p: Path): Path {
-  return {
-    ...p,
-    pkt: clonePacket(p.pkt),
-    steps: p.steps.slice(),
-    queue: p.queue.slice(),
-    frames: p.frames.map((f) => ({ ...f })),
-    timeline: p.timeline.slice(),
-    effects: cloneEffects(p.effects),
-    unsupported: p.unsupported.slice(),
-  };
-}
-
-function end(path: Path, result: Result, reason: string): void {
-  path.result = result;
-  path.endReason = reason;
+  return { ...cloneWalkPath(p), queue: p.queue.slice(), frames: p.frames.map((f) => ({ ...f })) };
 }
 
 function runPath(path: Path, env: Env, work: Path[]): void {
@@ -258,11 +169,8 @@ function runPath(path: Path, env: Env, work: Path[]): void {
       enterBase(path, next);
       continue;
     }
-    const step = path.steps[path.at++];
-    if (!step) {
-      end(path, 'local', 'the packet reached the end of its path');
-      return;
-    }
+    const step = nextStep(path);
+    if (!step) return;
     doStep(path, step, env);
   }
 }
@@ -295,7 +203,7 @@ function fallOffBase(path: Path): void {
   path.frames = [];
   if (b.chain.base?.policy === 'drop') {
     path.timeline.push({ hop: { hook: b.hook, table: tableLabel(b.t), chain: b.chain.name, rule: b.chain.rules.length + 1, text: 'policy drop', matched: true, reason: 'end of the base chain', action: 'policy drop' } });
-    end(path, 'dropped', `the ${b.chain.name} base chain's policy is drop`);
+    endPath(path, 'dropped', `the ${b.chain.name} base chain's policy is drop`);
   }
 }
 
@@ -303,93 +211,25 @@ function tableLabel(t: CompiledTable): string {
   return `${t.table.family} ${t.table.name}`;
 }
 
+/** The hooks each routing decision leads through. */
+const AFTER_ROUTING: AfterRouting<NStep> = {
+  input: () => [{ kind: 'hook', hook: 'input' }, { kind: 'deliver-local' }],
+  forward: () => [{ kind: 'hook', hook: 'forward' }, { kind: 'hook', hook: 'postrouting' }, { kind: 'out' }],
+  loopback: () => [{ kind: 'hook', hook: 'prerouting' }, { kind: 'route-in' }],
+};
+
 function doStep(path: Path, step: NStep, env: Env): void {
-  const node = env.emu.node;
-  const pkt = path.pkt;
   switch (step.kind) {
     case 'hook': {
-      path.queue = (env.emu.hooks.get(`${pkt.family === 4 ? 'ip' : 'ip6'} ${step.hook}`) ?? []).slice();
+      path.queue = (env.emu.hooks.get(`${path.pkt.family === 4 ? 'ip' : 'ip6'} ${step.hook}`) ?? []).slice();
       if (step.hook === 'postrouting' && path.ctEntry && path.queue.every((b) => b.type !== 'nat')) applyConntrackNat(path, 'src', step.hook);
       return;
     }
-    case 'conntrack': {
-      const found = lookupConntrack(env.state, path.origTuple, env.now);
-      if (!found) {
-        path.timeline.push({ event: 'conntrack: no existing connection, this is a NEW one (ct state new; the nat chains decide its translation)' });
-        return;
-      }
-      path.ctEntry = found;
-      path.ctState = 'established';
-      path.natDst = path.natSrc = true;
-      if (pkt.protocol === 'tcp') pkt.tcpFlags = ACK;
-      path.timeline.push({ event: `conntrack: the packet belongs to a known connection (ct state established${found.direction === 'reply' ? ', a reply' : ''}); nat chains are not consulted, the connection's translation is reused` });
+    case 'conntrack':
+      if (conntrackLookup(path, env.state, env.now, 'nat chains')) path.ctState = 'established';
       return;
-    }
-    case 'route-out': {
-      const r = route(node, pkt.dst);
-      if (!r) return end(path, 'unreachable', `no route to ${pkt.dst.text}: connect() fails with "Network is unreachable" before any hook`);
-      path.route = r;
-      pkt.outIface = r.iface;
-      path.timeline.push({ event: `routing: ${describeRoute(r, pkt.dst)}` });
-      return;
-    }
-    case 'reroute': {
-      if (pkt.dst.value === path.origTuple.dst.value && path.route) return;
-      const r = route(node, pkt.dst);
-      if (!r) return end(path, 'unreachable', `no route to the new destination ${pkt.dst.text}`);
-      path.route = r;
-      pkt.outIface = r.iface;
-      path.timeline.push({ event: `routing again (the destination changed): ${describeRoute(r, pkt.dst)}` });
-      return;
-    }
-    case 'route-in': {
-      const r = route(node, pkt.dst);
-      if (!r) return end(path, 'unreachable', `no route to ${pkt.dst.text}: the node answers ICMP network unreachable`);
-      path.route = r;
-      path.timeline.push({ event: `routing: ${describeRoute(r, pkt.dst)}` });
-      if (r.kind === 'local') path.steps.splice(path.at, 0, { kind: 'hook', hook: 'input' }, { kind: 'deliver-local' });
-      else {
-        pkt.outIface = r.iface;
-        path.steps.splice(path.at, 0, { kind: 'hook', hook: 'forward' }, { kind: 'hook', hook: 'postrouting' }, { kind: 'out' });
-      }
-      return;
-    }
-    case 'out': {
-      const r = path.route;
-      if (r?.kind === 'local') {
-        pkt.inIface = 'lo';
-        pkt.outIface = '';
-        path.timeline.push({ event: 'the destination is this node: the packet loops back in through lo' });
-        path.steps.splice(path.at, 0, { kind: 'hook', hook: 'prerouting' }, { kind: 'route-in' });
-        return;
-      }
-      if (r?.kind === 'pod') end(path, 'delivered', `it leaves on ${r.iface} to ${describePod(r.pod ?? node.pods.get(pkt.dst.value))}`);
-      else end(path, 'forwarded', `it leaves the node on ${r?.iface ?? '?'}${r?.via ? ` toward ${r.via}` : ''}`);
-      return;
-    }
-    case 'deliver-local':
-      end(path, 'local', "it is delivered to the node's own network stack");
-      return;
-  }
-}
-
-function applyConntrackNat(path: Path, manip: 'dst' | 'src', hook: Hook): void {
-  const found = path.ctEntry;
-  if (!found) return;
-  const e = found.entry;
-  const target = found.direction === 'original' ? reverse(e.reply) : reverse(e.original);
-  const pkt = path.pkt;
-  if (manip === 'dst' && (pkt.dst.value !== target.dst.value || pkt.dport !== target.dport)) {
-    const before = hostPort(pkt.dst, pkt.dport, pkt.protocol);
-    pkt.dst = target.dst;
-    pkt.dport = target.dport;
-    path.timeline.push({ event: `conntrack (${hook}): destination ${before} → ${hostPort(pkt.dst, pkt.dport, pkt.protocol)}`, hook });
-  }
-  if (manip === 'src' && (pkt.src.value !== target.src.value || pkt.sport !== target.sport)) {
-    const before = hostPort(pkt.src, pkt.sport, pkt.protocol);
-    pkt.src = target.src;
-    pkt.sport = target.sport;
-    path.timeline.push({ event: `conntrack (${hook}): source ${before} → ${hostPort(pkt.src, pkt.sport, pkt.protocol)}`, hook });
+    default:
+      kernelStep(path, step, env.emu.node, AFTER_ROUTING);
   }
 }
 
@@ -603,7 +443,7 @@ function evalRule(path: Path, env: Env, frame: Frame, rule: NftRule, ruleNo: num
         path.rejectWith = w ?? (path.pkt.family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable');
         finishHop(`reject${w ? ` with ${w}` : ''}`);
         path.frames = [];
-        end(path, 'rejected', `rejected by ${where}: the node answers at once with ${w ? w : path.pkt.family === 4 ? 'ICMP port unreachable' : 'ICMPv6 port unreachable'}${hasPorts(path.pkt.protocol) ? ' (the client sees "connection refused")' : ''}`);
+        endPath(path, 'rejected', `rejected by ${where}: the node answers at once with ${w ? w : path.pkt.family === 4 ? 'ICMP port unreachable' : 'ICMPv6 port unreachable'}${hasPorts(path.pkt.protocol) ? ' (the client sees "connection refused")' : ''}`);
         return;
       }
       case 'counter':
@@ -656,11 +496,11 @@ function evalRule(path: Path, env: Env, frame: Frame, rule: NftRule, ruleNo: num
         if (!address) {
           finishHop(`masquerade: ${pkt.outIface} has no address, the packet is dropped`);
           path.frames = [];
-          return end(path, 'dropped', `masquerade found no address on ${pkt.outIface}`);
+          return endPath(path, 'dropped', `masquerade found no address on ${pkt.outIface}`);
         }
         pkt.src = address;
         path.snatDone = true;
-        path.snatFlag = true;
+        path.ctSnat = true;
         finishHop(`masquerade${s.flags.length ? ` ${s.flags.join(' ')}` : ''}: source ${before} → ${address.text} (the address of ${pkt.outIface || 'the outgoing interface'})`);
         path.frames = [];
         return;
@@ -678,14 +518,14 @@ function evalRule(path: Path, env: Env, frame: Frame, rule: NftRule, ruleNo: num
           pkt.dst = ip;
           if (s.port !== undefined && hasPorts(pkt.protocol)) pkt.dport = s.port;
           path.dnat = hostPort(pkt.dst, pkt.dport, pkt.protocol);
-          path.dnatDone = true;
+          path.ctDnat = true;
           finishHop(`dnat: destination ${before} → ${path.dnat}`);
         } else {
           const before = pkt.src.text;
           pkt.src = ip;
           if (s.port !== undefined && hasPorts(pkt.protocol)) pkt.sport = s.port;
           path.snatDone = true;
-          path.snatFlag = true;
+          path.ctSnat = true;
           finishHop(`snat: source ${before} → ${ip.text}`);
         }
         path.frames = [];
@@ -714,7 +554,7 @@ function applyVerdict(path: Path, env: Env, frame: Frame, v: NftVerdict, hop: Ho
     case 'drop':
       path.filterVerdict ??= 'DROP';
       path.frames = [];
-      return end(path, 'dropped', `dropped by ${where}`);
+      return endPath(path, 'dropped', `dropped by ${where}`);
     case 'return':
       path.frames.pop();
       if (path.frames.length === 0) fallOffBase(path);
@@ -730,45 +570,10 @@ function applyVerdict(path: Path, env: Env, frame: Frame, v: NftVerdict, hop: Ho
       if (v.kind === 'goto') path.frames.pop();
       if (path.frames.length >= MAX_DEPTH) {
         path.frames = [];
-        return end(path, 'dropped', 'the chains nest too deep (the kernel would refuse such a ruleset)');
+        return endPath(path, 'dropped', 'the chains nest too deep (the kernel would refuse such a ruleset)');
       }
       path.frames.push({ t: frame.t, chain: target, pos: 0 });
       return;
     }
   }
 }
-
-function finish(path: Path, env: Env): PathOutcome {
-  const pkt = path.pkt;
-  const result = path.result ?? 'local';
-  const hops: Hop[] = [];
-  for (const s of path.timeline) if ('hop' in s) hops.push(s.hop);
-  if (result === 'delivered' || result === 'local' || result === 'forwarded') {
-    if (path.ctEntry) path.effects.conntrack = path.ctEntry.entry;
-    else {
-      const final: Tuple = { protocol: pkt.protocol, src: pkt.src, sport: pkt.sport, dst: pkt.dst, dport: pkt.dport };
-      path.effects.conntrack = { original: path.origTuple, reply: reverse(final), dnat: path.dnatDone, snat: path.snatFlag, lastSeen: env.now, timeout: conntrackTimeout(pkt.protocol) };
-    }
-  }
-  const out: PathOutcome = {
-    probability: path.prob,
-    dnat: path.dnat,
-    filterVerdict: path.filterVerdict,
-    masquerade: path.snatDone || path.markedMasq,
-    result,
-    finalSource: pkt.src.text,
-    finalDestination: hostPort(pkt.dst, pkt.dport, pkt.protocol),
-    hops,
-    timeline: path.timeline,
-    effects: path.effects,
-    route: path.route && !path.route.pod && env.emu.node.pods.has(pkt.dst.value) ? { ...path.route, pod: env.emu.node.pods.get(pkt.dst.value) } : path.route,
-    endReason: path.endReason,
-  };
-  if (path.rejectWith) out.rejectWith = path.rejectWith;
-  if (path.unsupported.length > 0) {
-    out.uncertain = true;
-    out.unsupported = [...new Set(path.unsupported)];
-  }
-  return out;
-}
-
