@@ -10,8 +10,9 @@
  */
 import { sortDiagnostics, warning, type Diagnostic } from '../diag/diagnostic.js';
 import { parseCIDR, parseIP, type IPFamily } from '../net/ip.js';
+import { checkIngressBackends } from '../model/ingress.js';
 import type { EndpointsObject, KubeObject, PodObject, ServiceObject } from '../model/objects.js';
-import type { Cluster, Endpoint, EndpointPort, EndpointSlice, NodeInfo, Service } from './types.js';
+import type { Cluster, Endpoint, EndpointPort, EndpointSlice, Ingress, NodeInfo, Service } from './types.js';
 
 /** The controllers' default `--max-endpoints-per-slice`. */
 const MAX_ENDPOINTS_PER_SLICE = 100;
@@ -22,11 +23,13 @@ export function buildCluster(objects: readonly KubeObject[]): { cluster: Cluster
   const endpoints = new Map<string, EndpointsObject>();
   const podsByNamespace = new Map<string, PodObject[]>();
   const nodes: NodeInfo[] = [];
+  const ingresses: Ingress[] = [];
   for (const o of objects) {
     if (o.kind === 'Service') services.push(o);
     else if (o.kind === 'EndpointSlice') inputSlices.push(o.slice);
     else if (o.kind === 'Endpoints') endpoints.set(key(o.namespace, o.name), o);
     else if (o.kind === 'Pod') pushTo(podsByNamespace, o.namespace, o);
+    else if (o.kind === 'Ingress') ingresses.push(o.ingress);
     else nodes.push(o.node);
   }
 
@@ -51,6 +54,8 @@ export function buildCluster(objects: readonly KubeObject[]): { cluster: Cluster
       );
     }
   }
+
+  diagnostics.push(...checkIngressBackends(ingresses, services.map((s) => s.service)));
 
   const derived: EndpointSlice[] = [];
   for (const s of services) {
@@ -82,6 +87,7 @@ export function buildCluster(objects: readonly KubeObject[]): { cluster: Cluster
       slices: [...inputSlices, ...derived],
       pods: [...podsByNamespace.values()].flat().map((p) => p.pod),
       ...(nodes.length > 0 ? { nodes } : {}),
+      ...(ingresses.length > 0 ? { ingresses } : {}),
     },
     diagnostics: sortDiagnostics(diagnostics),
   };

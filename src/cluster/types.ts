@@ -16,6 +16,8 @@ export interface Cluster {
   pods: PodInfo[];
   /** Nodes of the input (pod CIDRs for NodeCIDR local detection, addresses); absent = none given. */
   nodes?: NodeInfo[];
+  /** Ingresses of the input (kube-proxy ignores them; `trace --url` follows them); absent = none given. */
+  ingresses?: Ingress[];
 }
 
 export interface Service {
@@ -120,3 +122,44 @@ export interface NodeInfo {
   addresses: { type: string; address: string }[];
   at: Position;
 }
+
+/** An Ingress in networking.k8s.io/v1 terms (v1beta1 input is converted on load). */
+export interface Ingress {
+  namespace: string;
+  name: string;
+  /** The apiVersion as written (the deprecated ones are read as v1). */
+  apiVersion: string;
+  /** `spec.ingressClassName`, else the older `kubernetes.io/ingress.class` annotation; undefined when neither. */
+  ingressClassName: string | undefined;
+  /** `spec.defaultBackend` (v1beta1: `spec.backend`). */
+  defaultBackend: IngressBackend | undefined;
+  rules: IngressRule[];
+  tls: { hosts: string[]; secretName: string | undefined }[];
+  /** `status.loadBalancer.ingress`: where the ingress controller says it answers. */
+  loadBalancerIngress: LoadBalancerIngress[];
+  /** String annotations (ingress-nginx reads its settings from `nginx.ingress.kubernetes.io/*`). */
+  annotations: Record<string, string>;
+  at: Position;
+}
+
+export interface IngressRule {
+  /** `""` when the rule has no host (it then applies to every host). May start with `*.`. */
+  host: string;
+  paths: IngressPath[];
+  at: Position;
+}
+
+export type PathType = 'Exact' | 'Prefix' | 'ImplementationSpecific';
+
+export interface IngressPath {
+  /** `""` only for ImplementationSpecific paths written without one (they mean every path). */
+  path: string;
+  pathType: PathType;
+  backend: IngressBackend;
+  at: Position;
+}
+
+/** A Service and port, or a custom resource (which no Service-based controller routes to). */
+export type IngressBackend =
+  | { kind: 'service'; service: string; port: number | string; at: Position }
+  | { kind: 'resource'; resource: string; at: Position };

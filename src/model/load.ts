@@ -4,13 +4,15 @@
  *
  * apiVersion decisions: Service, Endpoints, Pod and Node must be `v1`; EndpointSlice must be
  * `discovery.k8s.io/v1` (v1beta1 was removed in Kubernetes 1.25 and its schema differs, so it is refused rather
- * than guessed). A kind kproxy does not read is skipped whatever its apiVersion.
+ * than guessed). Ingress is `networking.k8s.io/v1`, or one of the removed v1beta1 forms, read with a warning
+ * (ingress.ts). A kind kproxy does not read is skipped whatever its apiVersion.
  */
 import type { z } from 'zod';
 import { error, sortDiagnostics, warning, type Diagnostic, type Position } from '../diag/diagnostic.js';
 import { parseIP, type IPFamily } from '../net/ip.js';
 import type { Endpoint, EndpointPort, EndpointSlice, LoadBalancerIngress, Protocol, Service, ServicePort } from '../cluster/types.js';
 import type { ModelCode } from './codes.js';
+import { convertIngress, ingressSchema, isIngressApiVersion } from './ingress.js';
 import { codedIssues, formatPath } from './issues.js';
 import { isDNS1123Label, isDNS1123Subdomain, isIanaSvcName } from './names.js';
 import type {
@@ -49,6 +51,7 @@ const API_VERSIONS: Record<KubeObject['kind'], string> = {
   Endpoints: 'v1',
   Pod: 'v1',
   Node: 'v1',
+  Ingress: 'networking.k8s.io/v1',
 };
 
 export function loadManifests(sources: readonly Source[]): LoadResult {
@@ -119,7 +122,7 @@ function visit(doc: ParsedDocument, value: unknown, base: Path, inherited: Inher
     });
     return;
   }
-  if (apiVersion !== API_VERSIONS[kind]) {
+  if (apiVersion !== API_VERSIONS[kind] && !(kind === 'Ingress' && isIngressApiVersion(apiVersion))) {
     const hint = apiVersion === 'discovery.k8s.io/v1beta1' ? ' (v1beta1 was removed in Kubernetes 1.25)' : '';
     sink.diagnostics.push(
       error(
@@ -131,7 +134,7 @@ function visit(doc: ParsedDocument, value: unknown, base: Path, inherited: Inher
     return;
   }
   const ctx = new Context(doc, base);
-  const object = convert(kind, value, ctx);
+  const object = convert(kind, value, ctx, apiVersion);
   sink.diagnostics.push(...ctx.diagnostics);
   if (object && !ctx.failed) sink.objects.push(object);
 }
@@ -182,7 +185,7 @@ class Context {
   }
 }
 
-function convert(kind: KubeObject['kind'], value: unknown, ctx: Context): KubeObject | undefined {
+function convert(kind: KubeObject['kind'], value: unknown, ctx: Context, apiVersion: string): KubeObject | undefined {
   switch (kind) {
     case 'Service':
       return convertService(parseService(value, ctx), ctx);
@@ -194,6 +197,10 @@ function convert(kind: KubeObject['kind'], value: unknown, ctx: Context): KubeOb
       return convertPod(ctx.parse(schema.pod, value), ctx);
     case 'Node':
       return convertNode(ctx.parse(schema.node, value), ctx);
+    case 'Ingress': {
+      const input = ctx.parse(ingressSchema(apiVersion), value);
+      return input && convertIngress(input, apiVersion, header(input.metadata, ctx), ctx);
+    }
   }
 }
 

@@ -5,11 +5,11 @@
  */
 import type { Position } from '../diag/diagnostic.js';
 import type { IPFamily } from '../net/ip.js';
-import type { EndpointSlice, NodeInfo, PodInfo, Protocol, Service } from '../cluster/types.js';
+import type { EndpointSlice, Ingress, NodeInfo, PodInfo, Protocol, Service } from '../cluster/types.js';
 
 export type { NodeInfo } from '../cluster/types.js';
 
-export type KubeObject = ServiceObject | EndpointSliceObject | EndpointsObject | PodObject | NodeObject;
+export type KubeObject = ServiceObject | EndpointSliceObject | EndpointsObject | PodObject | NodeObject | IngressObject;
 
 export type KubeKind = KubeObject['kind'];
 
@@ -80,4 +80,9 @@ export interface PodObject extends ObjectHeader {
 export interface NodeObject extends ObjectHeader {
   kind: 'Node';
   node: NodeInfo;
+}
+
+export interface IngressObject extends ObjectHeader {
+  kind: 'Ingress';
+  ingress: Ingress;
 }

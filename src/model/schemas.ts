@@ -478,3 +478,6 @@ export function fastMetadata(value: unknown, isName: (s: string) => boolean): z.
 
 export const isServiceName = isDNS1035Label;
 export const isObjectName = isDNS1123Subdomain;
+
+/** The building blocks, for the schemas of other kinds (model/ingress.ts). */
+export { bool, checked, cidr, int, intOrString, ip, list, metadata, nullish, obj, oneOf, str };
