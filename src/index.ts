@@ -22,6 +22,9 @@ import { compileNftables } from './proxy/nftables/compile.js';
 import { canonicalizeNftDump } from './render/nft-canonical.js';
 import { renderNftDump } from './render/nft-dump.js';
 import { renderNftList } from './render/nft-list.js';
+import { buildIptablesChainGraph, buildNftChainGraph } from './render/chain-graph.js';
+import { renderDot } from './render/dot.js';
+import { renderMermaid } from './render/mermaid.js';
 
 export interface ClusterResult {
   /** Undefined when loading reported errors. */
@@ -40,12 +43,12 @@ export function loadCluster(sources: readonly Source[]): ClusterResult {
 }
 
 export type ProxyMode = 'iptables' | 'nftables';
-export type IptablesFormat = 'restore' | 'save' | 'json';
-export type NftablesFormat = 'dump' | 'nft' | 'json';
+export type IptablesFormat = 'restore' | 'save' | 'json' | 'dot' | 'mermaid';
+export type NftablesFormat = 'dump' | 'nft' | 'json' | 'dot' | 'mermaid';
 /** What each mode can print; the first is the default (what one compares with on a node). */
 export const FORMATS: Record<ProxyMode, readonly string[]> = {
-  iptables: ['save', 'restore', 'json'],
-  nftables: ['nft', 'dump', 'json'],
+  iptables: ['save', 'restore', 'json', 'dot', 'mermaid'],
+  nftables: ['nft', 'dump', 'json', 'dot', 'mermaid'],
 };
 
 export interface RenderOptions {
@@ -68,6 +71,10 @@ export function compileToText(cluster: Cluster, config: NodeConfig, options: Ren
       }
       case 'json':
         return renderJson(ruleset);
+      case 'dot':
+        return renderDot(buildNftChainGraph(ruleset));
+      case 'mermaid':
+        return renderMermaid(buildNftChainGraph(ruleset));
       default:
         return renderNftList(ruleset);
     }
@@ -83,6 +90,10 @@ export function renderIptables(payload: IptablesRuleset, options: RenderOptions)
     }
     case 'json':
       return renderJson(payload);
+    case 'dot':
+      return renderDot(buildIptablesChainGraph(withBaseChainJumps(payload)));
+    case 'mermaid':
+      return renderMermaid(buildIptablesChainGraph(withBaseChainJumps(payload)));
     default:
       return renderSave(withBaseChainJumps(payload), { backend: options.backend ?? 'nft' });
   }

@@ -27,8 +27,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .description('print the rules kube-proxy would write on a node for these manifests')
     .argument('[inputs...]', 'manifest files or folders (YAML/JSON; folders are read recursively), - for stdin')
     .addOption(
-      new Option('--format <format>', 'iptables: save (default), restore, json; nftables: nft (default), dump, json')
-        .choices(['save', 'restore', 'json', 'nft', 'dump']),
+      new Option('--format <format>', 'iptables: save (default), restore, json; nftables: nft (default), dump, json; both: dot, mermaid (chain graph)')
+        .choices(['save', 'restore', 'json', 'nft', 'dump', 'dot', 'mermaid']),
     )
     .option('--canonical', "sort as kube-proxy's tests compare (iptables restore payload, nftables dump)")
     .addOption(new Option('--mode <mode>', 'proxy mode').choices(['iptables', 'nftables']).default('iptables'))
