@@ -165,3 +165,46 @@ COMMIT
     expect(renderMermaid(graph)).toContain('n1 --> n2');
   });
 });
+
+describe('trace --format mermaid', () => {
+  const request = ['trace', kubia, '--dst', '10.96.0.10', '--dport', '80'];
+
+  it('forks where the random draw parts the paths, with the share on each side, and ends in one box per outcome', async () => {
+    const run = await kproxy([...request, '--format', 'mermaid']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const text = run.stdout;
+    expect(text.split('\n').slice(0, 3)).toEqual([
+      '%% kproxy trace: tcp 10.244.1.2:40000 → 10.96.0.10:80 (iptables mode)',
+      'flowchart TD',
+      '  s0(["tcp 10.244.1.2:40000 → 10.96.0.10:80<br/>from a pod, iptables mode"])',
+    ]);
+    const forks = [...text.matchAll(/^ {2}(s\d+) -->\|"([^"]+)"\| (s\d+)$/gm)];
+    expect(forks.map((m) => m[2])).toEqual(['33.3%', '33.3%', '33.3%']);
+    expect(new Set(forks.map((m) => m[1])).size).toBe(1);
+    const forkNode = new RegExp(`^ {2}${forks[0]?.[1]}\\["([^"]+)"\\]$`, 'm').exec(text)?.[1];
+    expect(forkNode).toMatch(/^prerouting · nat KUBE-SERVICES rule 1<br\/>.*<br\/>→ jump KUBE-SVC-XCCRWSFD2BRL7CRI$/);
+    const outcomes = [...text.matchAll(/^ {2}s\d+\[\["([^"]+)"\]\]$/gm)].map((m) => m[1]);
+    expect(outcomes).toHaveLength(3);
+    expect(outcomes.map((o) => /DNAT to (\S+),/.exec(o as string)?.[1]).sort()).toEqual(['10.244.1.5:8080', '10.244.1.6:8080', '10.244.2.7:8080']);
+    expect(outcomes.every((o) => o?.startsWith('33.3%: '))).toBe(true);
+    // each node is declared once and every edge joins declared nodes
+    const declared = [...text.matchAll(/^ {2}(s\d+)[[(]/gm)].map((m) => m[1]);
+    expect(new Set(declared).size).toBe(declared.length);
+    for (const [, from, to] of text.matchAll(/^ {2}(s\d+) -->(?:\|"[^"]*"\|)? (s\d+)$/gm)) expect(declared).toEqual(expect.arrayContaining([from, to]));
+  });
+
+  it('a ping to the ClusterIP is one road with no shares: not translated, routed off the node', async () => {
+    const run = await kproxy(['trace', kubia, '--dst', '10.96.0.10', '--proto', 'icmp', '--format', 'mermaid']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(/-->\|/);
+    expect(run.stdout).toMatch(/\[\["100%: forwarded<br\/>to 10\.96\.0\.10, not translated, source 10\.244\.1\.2 kept<br\/>/);
+  });
+
+  it('--format json is --json; mermaid draws one packet only; unknown formats are usage errors', async () => {
+    expect((await kproxy([...request, '--format', 'json'])).stdout).toBe((await kproxy([...request, '--json'])).stdout);
+    expect((await kproxy([...request, '--format', 'text'])).stdout).toBe((await kproxy(request)).stdout);
+    expect(await kproxy([...request, '--format', 'mermaid', '--connections', '3'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--format mermaid draws one packet') });
+    expect(await kproxy([...request, '--format', 'svg'])).toMatchObject({ code: 2, stderr: 'kproxy: --format must be text, json or mermaid, not "svg"\n' });
+    expect((await kproxy([...request, '--format', 'mermaid', '--json'])).code).toBe(2);
+  });
+});

@@ -28,6 +28,7 @@ import { parseIptables } from '../parse/iptables.js';
 import { withBaseChainJumps } from '../proxy/iptables/base-chains.js';
 import { compileIptables } from '../proxy/iptables/compile.js';
 import { printDiagnostics, usage } from './compile.js';
+import { renderTraceMermaid } from '../render/trace-mermaid.js';
 import type { CliIO } from './io.js';
 import { resolveNodeSettings, type NodeSettingsOptions } from './node-settings.js';
 import { readInputs } from './read-inputs.js';
@@ -61,6 +62,8 @@ export interface TraceCommandOptions extends RulesOptions {
   from?: string;
   namespace?: string;
   json?: boolean;
+  /** `text` (default), `json` (the same as --json) or `mermaid` (one packet's path as a flowchart). */
+  format?: string;
   connections?: string | number;
   interval?: string | number;
   seed?: string | number;
@@ -81,6 +84,7 @@ export function describeTraceOptions(): [string, string][] {
     ['--rules <file>', 'trace through an iptables-save dump or restore payload instead of compiling manifests'],
     ['--node-config <file>', "node settings (conformance config.yaml format); a folder's node.yaml is used by default"],
     ['--json', 'print the trace as JSON (an array with --flows or --connections)'],
+    ['--format <format>', 'text (default), json (as --json) or mermaid (one packet\'s path as a flowchart)'],
     ['--connections <n>', 'sample N new connections from the same client, keeping affinity state between them'],
     ['--interval <seconds>', 'seconds between sampled connections (default 1)'],
     ['--seed <n>', 'seed of the random draws when sampling (default 1)'],
@@ -205,6 +209,15 @@ function parseNumber(value: string | number | undefined, what: string, min: numb
 }
 
 export async function runTrace(inputs: readonly string[], options: TraceCommandOptions, io: TraceIO): Promise<number> {
+  if (options.format !== undefined) {
+    if (!['text', 'json', 'mermaid'].includes(options.format)) return usage(io, `--format must be text, json or mermaid, not ${JSON.stringify(options.format)}`);
+    if (options.json && options.format !== 'json') return usage(io, `--json asks for JSON, --format for ${options.format}: give one of them`);
+    if (options.format === 'mermaid' && (options.flows || options.connections !== undefined || options.mode === 'both')) {
+      return usage(io, '--format mermaid draws one packet: not with --flows, --connections or --mode both');
+    }
+    // text and json are the --json switch; only mermaid stays a format below.
+    if (options.format !== 'mermaid') options = { ...options, json: options.format === 'json', format: undefined };
+  }
   if (options.mode === 'both') return runBothModes(inputs, options, io);
   const readFile = io.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const from = options.from;
@@ -350,7 +363,8 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
   } catch (e) {
     return usage(io, (e as Error).message);
   }
-  if (options.json) io.stdout(`${JSON.stringify(detail.trace, null, 2)}\n`);
+  if (options.format === 'mermaid') io.stdout(renderTraceMermaid(detail));
+  else if (options.json) io.stdout(`${JSON.stringify(detail.trace, null, 2)}\n`);
   else io.stdout(explainTrace(detail, emu, { ...(cluster ? { cluster } : {}), notes: headerNotes, ...afterwordFor(emu, detail, cluster) }));
   return 0;
 }
