@@ -7,6 +7,7 @@ import { runCheck } from './check.js';
 import { runCompile } from './compile.js';
 import { runTestFlows } from './test-flows.js';
 import { describeTraceOptions, runTrace } from './trace.js';
+import { registerExercises } from './exercises.js';
 import type { CliIO } from './io.js';
 import { VERSION } from '../version.js';
 
@@ -61,6 +62,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   addNodeFlags(test).action(async (flows: string, inputs: string[], options) =>
     setExit(await runTestFlows(flows, inputs, options, io)),
   );
+
+  registerExercises(program, io, setExit);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
