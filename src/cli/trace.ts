@@ -32,6 +32,7 @@ import { renderTraceMermaid } from '../render/trace-mermaid.js';
 import type { CliIO } from './io.js';
 import { resolveNodeSettings, type NodeSettingsOptions } from './node-settings.js';
 import { readInputs } from './read-inputs.js';
+import { runTraceUrl } from './trace-url.js';
 
 /** The command's IO; `readFile` (for --rules and --flows) defaults to the file system. */
 export interface TraceIO extends CliIO {
@@ -68,6 +69,8 @@ export interface TraceCommandOptions extends RulesOptions {
   interval?: string | number;
   seed?: string | number;
   flows?: string;
+  /** An HTTP(S) URL to follow through an Ingress (trace-url.ts). */
+  url?: string;
 }
 
 /** For `program.ts`: the options of `kproxy trace` as [flags, description] pairs, in help order. */
@@ -89,6 +92,7 @@ export function describeTraceOptions(): [string, string][] {
     ['--interval <seconds>', 'seconds between sampled connections (default 1)'],
     ['--seed <n>', 'seed of the random draws when sampling (default 1)'],
     ['--flows <file>', "trace every flow of a kube-proxy flow table (flows.yaml)"],
+    ['--url <url>', 'follow an HTTP(S) request through an Ingress: host address, kube-proxy to the controller, L7 rule, backend (--from outside, pod or node)'],
   ];
 }
 
@@ -218,6 +222,7 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
     // text and json are the --json switch; only mermaid stays a format below.
     if (options.format !== 'mermaid') options = { ...options, json: options.format === 'json', format: undefined };
   }
+  if (options.url !== undefined) return runTraceUrl(inputs, { ...options, url: options.url }, io);
   if (options.mode === 'both') return runBothModes(inputs, options, io);
   const readFile = io.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const from = options.from;
