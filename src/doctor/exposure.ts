@@ -1,0 +1,87 @@
+/**
+ * How a Service is reached from outside: nodePorts (range, collisions between Services) and load-balancer
+ * addresses (pending, host names only).
+ */
+import type { DoctorContext, ServiceView } from './context.js';
+import { finding, listSome, type Finding } from './finding.js';
+
+/** The API server's default --service-node-port-range. */
+const NODE_PORT_MIN = 30000;
+const NODE_PORT_MAX = 32767;
+
+export function checkExposure(view: ServiceView): Finding[] {
+  const svc = view.object.service;
+  const out: Finding[] = [];
+  svc.ports.forEach((sp, i) => {
+    if (sp.nodePort === 0 || (sp.nodePort >= NODE_PORT_MIN && sp.nodePort <= NODE_PORT_MAX)) return;
+    out.push(
+      finding(
+        'W_NODEPORT_RANGE',
+        'warning',
+        view.key,
+        view.at(['spec', 'ports', i, 'nodePort']),
+        `nodePort ${sp.nodePort} is outside ${NODE_PORT_MIN}-${NODE_PORT_MAX}, the API server's default --service-node-port-range: it refuses this Service unless the cluster was set up with a range that contains ${sp.nodePort}. kube-proxy itself would open the port on every node.`,
+        `pick a nodePort in ${NODE_PORT_MIN}-${NODE_PORT_MAX}, or leave it out and let the API server choose a free one (kubectl get svc ${svc.name} shows it)`,
+      ),
+    );
+  });
+  if (svc.type !== 'LoadBalancer') return out;
+  const ips = svc.loadBalancerIngress.filter((ing) => ing.ip);
+  const hostnames = svc.loadBalancerIngress.flatMap((ing) => (ing.hostname && !ing.ip ? [ing.hostname] : []));
+  const nodePorts = svc.ports.filter((p) => p.nodePort !== 0).map((p) => p.nodePort);
+  const meanwhile = nodePorts.length > 0 ? `its nodePort${nodePorts.length === 1 ? '' : 's'} ${nodePorts.join(', ')} on every node and ` : '';
+  if (ips.length === 0 && hostnames.length === 0) {
+    out.push(
+      finding(
+        'W_LB_PENDING',
+        'warning',
+        view.key,
+        view.at(['spec', 'type']),
+        `type LoadBalancer, but status.loadBalancer.ingress is empty: no load-balancer controller has given the Service an address yet (kubectl get svc shows EXTERNAL-IP <pending>). Until one does, it is reachable through ${meanwhile}its ClusterIP only.`,
+        'on a cloud, kubectl describe svc ' + svc.name + " shows the cloud controller's events; on bare metal, kind or minikube there is no controller unless you install one (MetalLB, cloud-provider-kind, minikube tunnel), or use type NodePort",
+      ),
+    );
+  } else if (ips.length === 0) {
+    out.push(
+      finding(
+        'I_LB_HOSTNAME',
+        'info',
+        view.key,
+        view.at(['status', 'loadBalancer', 'ingress']),
+        `the load balancer is known by host name only (${listSome(hostnames)}). kube-proxy writes rules for ingress IPs only; traffic to that name goes to the cloud load balancer, which forwards it to ${meanwhile || 'the nodes and '}the Pods from there.`,
+      ),
+    );
+  }
+  return out;
+}
+
+/** Two Services with the same nodePort and protocol: the API server allocates a nodePort once. */
+export function checkNodePortCollisions(ctx: DoctorContext): Finding[] {
+  const users = new Map<string, { view: ServiceView; index: number }[]>();
+  for (const view of ctx.services) {
+    view.object.service.ports.forEach((sp, index) => {
+      if (sp.nodePort === 0) return;
+      const key = `${sp.nodePort}/${sp.protocol}`;
+      users.set(key, [...(users.get(key) ?? []), { view, index }]);
+    });
+  }
+  const out: Finding[] = [];
+  for (const [key, list] of users) {
+    const services = new Set(list.map((u) => u.view.key));
+    if (services.size < 2) continue; // the same Service twice is the model's E_DUPLICATE_PORT
+    for (const { view, index } of list) {
+      const others = [...services].filter((s) => s !== view.key);
+      out.push(
+        finding(
+          'E_NODEPORT_COLLISION',
+          'error',
+          view.key,
+          view.at(['spec', 'ports', index, 'nodePort']),
+          `nodePort ${key} is also used by Service ${listSome(others)}. A nodePort belongs to one Service in the whole cluster: the API server refuses the second one, and a node cannot send one port to two Services.`,
+          'give one of them another nodePort, or leave nodePort out so the API server picks a free one',
+        ),
+      );
+    }
+  }
+  return out;
+}
