@@ -1,0 +1,145 @@
+/**
+ * Which packets change fate between two nodes: every probe, from every source class, is traced through both
+ * (all random choices enumerated, so each side gives exact probabilities), and the outcome distributions are
+ * compared. A first connection cannot tell sessionAffinity apart from none, so where a side balances over
+ * several endpoints a second connection from the same client is traced too, after the first one's state
+ * (conntrack, affinity lists or sets) is committed: how often it reaches the same endpoint is part of the fate.
+ */
+import type { Origin, PacketSpec } from '../emulate/packet.js';
+import { commitEffects, emptyState } from '../emulate/state.js';
+import type { Outcome, TraceDetail, TraceOptions } from '../emulate/trace.js';
+import type { Probe } from './probes.js';
+
+/** A node's packet walker (iptables or nftables emulator). */
+export type Tracer = (spec: PacketSpec, options?: TraceOptions) => TraceDetail;
+
+export type SourceName = 'pod' | 'node' | 'outside';
+
+/** Where probes start: a client of that class and the address it uses. */
+export interface SourceClass {
+  name: SourceName;
+  origin: Origin;
+  address: string;
+}
+
+/** One outcome class of a probe and its total probability. */
+export interface Fate {
+  probability: number;
+  /** `address:port` the packet was DNATed to, or null. */
+  dnat: string | null;
+  /** Where the packet ended: delivered, local, forwarded, dropped, rejected, unreachable (or `not traced`). */
+  result: string;
+  masquerade: boolean;
+  /** A rule on the way could not be evaluated (the emulator does not model it). */
+  uncertain: boolean;
+  /** Destination address after the walk (the probe's own when nothing translated it). */
+  finalDestination: string;
+  /** Why the probe could not be traced, when `result` is `not traced`. */
+  error?: string;
+}
+
+export interface FateChange {
+  source: SourceClass;
+  probe: Probe;
+  before: Fate[];
+  after: Fate[];
+  /** The first connection's distribution differs (false when only `sameEndpointAgain` changed). */
+  firstConnectionChanged: boolean;
+  /**
+   * Probability that a second connection from the same client reaches the endpoint the first one reached;
+   * null on a side that does not balance over several endpoints.
+   */
+  sameEndpointAgain: { before: number | null; after: number | null };
+}
+
+export interface FateComparison {
+  changes: FateChange[];
+  /** Probes × source classes traced on each side. */
+  traced: number;
+}
+
+const EPSILON = 1e-9;
+/** The first connection's client port; the second connection uses the next one. */
+const FIRST_SOURCE_PORT = 40000;
+
+export function compareFates(before: Tracer, after: Tracer, probes: readonly Probe[], sources: readonly SourceClass[]): FateComparison {
+  const changes: FateChange[] = [];
+  let traced = 0;
+  for (const probe of probes) {
+    for (const source of sources) {
+      traced++;
+      const spec: PacketSpec = {
+        protocol: probe.protocol,
+        source: source.address,
+        destination: probe.destination,
+        origin: source.origin,
+        ...(probe.port !== undefined ? { destinationPort: probe.port, sourcePort: FIRST_SOURCE_PORT } : {}),
+      };
+      const old = fatesOf(before, spec);
+      const now = fatesOf(after, spec);
+      const again = { before: old.detail ? sameEndpointAgain(before, spec, old.detail) : null, after: now.detail ? sameEndpointAgain(after, spec, now.detail) : null };
+      const stickinessChanged = again.before !== null && again.after !== null && Math.abs(again.before - again.after) > EPSILON;
+      const firstConnectionChanged = !sameDistribution(old.fates, now.fates);
+      if (firstConnectionChanged || stickinessChanged) changes.push({ source, probe, before: old.fates, after: now.fates, firstConnectionChanged, sameEndpointAgain: again });
+    }
+  }
+  return { changes, traced };
+}
+
+/** The outcome distribution of one probe, outcomes that look the same merged, sorted by their key. */
+function fatesOf(trace: Tracer, spec: PacketSpec): { fates: Fate[]; detail?: TraceDetail } {
+  let detail: TraceDetail;
+  try {
+    detail = trace(spec);
+  } catch (e) {
+    return { fates: [{ probability: 1, dnat: null, result: 'not traced', masquerade: false, uncertain: true, finalDestination: spec.destination, error: (e as Error).message }] };
+  }
+  const merged = new Map<string, Fate>();
+  for (const outcome of detail.trace.outcomes) {
+    const fate = fateOf(outcome);
+    const key = fateKey(fate);
+    const known = merged.get(key);
+    if (known) known.probability += fate.probability;
+    else merged.set(key, fate);
+  }
+  const fates = [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, f]) => f);
+  return { fates, detail };
+}
+
+function fateOf(o: Outcome): Fate {
+  return { probability: o.probability, dnat: o.dnat, result: o.result, masquerade: o.masquerade, uncertain: o.uncertain === true, finalDestination: o.finalDestination };
+}
+
+function fateKey(f: Fate): string {
+  return [f.dnat ?? '', f.result, f.masquerade, f.uncertain, f.finalDestination, f.error ?? ''].join('\u0000');
+}
+
+function sameDistribution(a: readonly Fate[], b: readonly Fate[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((fate, i) => {
+    const other = b[i] as Fate;
+    return fateKey(fate) === fateKey(other) && Math.abs(fate.probability - other.probability) <= EPSILON;
+  });
+}
+
+/**
+ * Σ over first-connection paths of P(path) × P(second connection DNATed to the same endpoint | that path's
+ * state): 1 with sessionAffinity, about 1/n without. Null when the first connection has fewer than two
+ * endpoints to choose from.
+ */
+function sameEndpointAgain(trace: Tracer, spec: PacketSpec, first: TraceDetail): number | null {
+  if (spec.destinationPort === undefined) return null;
+  const endpoints = new Set(first.paths.map((p) => p.dnat).filter((d) => d !== null));
+  if (endpoints.size < 2) return null;
+  const second: PacketSpec = { ...spec, sourcePort: FIRST_SOURCE_PORT + 1 };
+  let total = 0;
+  for (const path of first.paths) {
+    if (path.dnat === null) continue;
+    const state = emptyState();
+    commitEffects(state, path.effects, 0);
+    const next = trace(second, { state, now: 1 });
+    const same = next.trace.outcomes.filter((o) => o.dnat === path.dnat).reduce((sum, o) => sum + o.probability, 0);
+    total += path.probability * same;
+  }
+  return total;
+}

@@ -1,0 +1,296 @@
+/**
+ * `kproxy diff`: packet fates (with exact probabilities and affinity), the chain-by-chain rule difference, exit
+ * codes, manifests against rule dumps of the same manifests (no change), nftables mode, and the edit script.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { diffKeys, toHunks } from '../src/diff/lines.js';
+import type { FateChange, RuleChange } from '../src/diff/index.js';
+import { kproxy } from './cli-helpers.js';
+import { repoRoot } from './helpers.js';
+
+const fixtures = path.join(repoRoot, 'test', 'fixtures', 'diff');
+const fixture = (name: string) => path.join(fixtures, name);
+const nodeConfig = path.join(fixtures, 'kubia', 'node.yaml');
+
+interface DiffJson {
+  changed: boolean;
+  mode: string;
+  probes: number;
+  traced: number;
+  sources: { name: string; address: string }[];
+  fates: FateChange[];
+  rules: RuleChange[];
+}
+
+async function diffJson(...args: string[]): Promise<{ code: number; json: DiffJson; stderr: string }> {
+  const run = await kproxy(['diff', ...args, '--json']);
+  return { code: run.code, json: JSON.parse(run.stdout) as DiffJson, stderr: run.stderr };
+}
+
+/** The change of one probe from one source class. */
+function fateOf(json: DiffJson, source: string, destination: string, port?: number): FateChange | undefined {
+  return json.fates.find((f) => f.source.name === source && f.probe.destination === destination && f.probe.port === port);
+}
+
+/** `dnat → probability` of a distribution. */
+function byEndpoint(fates: FateChange['before']): Record<string, number> {
+  return Object.fromEntries(fates.map((f) => [f.dnat ?? f.result, f.probability]));
+}
+
+/** Compiles a fixture with `compile` and writes the text to a temporary file. */
+async function compiled(name: string, ...args: string[]): Promise<string> {
+  const run = await kproxy(['compile', fixture(name), ...args]);
+  expect(run.code).toBe(0);
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'kproxy-diff-')), `${name}.rules`);
+  writeFileSync(file, run.stdout);
+  return file;
+}
+
+describe('kproxy diff: packet fates', () => {
+  it('a scaled-down deployment: 1/3 per endpoint becomes 1/2 on the two that remain', async () => {
+    const { code, json } = await diffJson(fixture('kubia'), fixture('kubia-scaled'));
+    expect(code).toBe(1);
+    expect(json.changed).toBe(true);
+    const fromPod = fateOf(json, 'pod', '10.96.0.10', 80);
+    expect(fromPod?.probe).toMatchObject({ protocol: 'tcp', kind: 'cluster IP', service: 'default/kubia' });
+    const before = byEndpoint(fromPod?.before ?? []);
+    expect(Object.keys(before).sort()).toEqual(['10.244.1.5:8080', '10.244.1.6:8080', '10.244.2.7:8080']);
+    for (const p of Object.values(before)) expect(p).toBeCloseTo(1 / 3, 9);
+    expect(byEndpoint(fromPod?.after ?? [])).toEqual({ '10.244.1.5:8080': 0.5, '10.244.1.6:8080': 0.5 });
+    // From the node the same change, masqueraded (the source is not in the cluster CIDR).
+    expect(fateOf(json, 'node', '10.96.0.10', 80)?.after.every((f) => f.masquerade)).toBe(true);
+    // Pinging the ClusterIP was and stays unanswered.
+    expect(json.fates.some((f) => f.probe.protocol === 'icmp')).toBe(false);
+  });
+
+  it('prints the change as "before → after" with percentages', async () => {
+    const run = await kproxy(['diff', fixture('kubia'), fixture('kubia-scaled')]);
+    expect(run.stdout).toContain('  10.96.0.10:80/tcp (default/kubia, cluster IP)\n');
+    expect(run.stdout).toMatch(
+      /from pod [0-9.]+: 10\.244\.1\.5:8080 33\.3%, 10\.244\.1\.6:8080 33\.3%, 10\.244\.2\.7:8080 33\.3% → 10\.244\.1\.5:8080 50%, 10\.244\.1\.6:8080 50%\n/,
+    );
+  });
+
+  it('sessionAffinity removed: the first connection is unchanged, the next one from the client no longer sticks', async () => {
+    const { code, json } = await diffJson(fixture('kubia'), fixture('kubia-no-affinity'));
+    expect(code).toBe(1);
+    const change = fateOf(json, 'pod', '10.96.0.10', 80);
+    expect(change?.firstConnectionChanged).toBe(false);
+    expect(change?.sameEndpointAgain.before).toBeCloseTo(1, 9);
+    expect(change?.sameEndpointAgain.after).toBeCloseTo(1 / 3, 9);
+    const text = await kproxy(['diff', fixture('kubia'), fixture('kubia-no-affinity')]);
+    expect(text.stdout).toMatch(/next connection from the same client: same endpoint 100% → 33\.3%/);
+  });
+
+  it('a Service removed: its ClusterIP is no longer translated', async () => {
+    const { json } = await diffJson(fixture('kubia'), fixture('kubia-removed'));
+    const change = fateOf(json, 'pod', '10.96.0.10', 80);
+    expect(change?.after).toEqual([expect.objectContaining({ dnat: null, result: 'forwarded', probability: 1 })]);
+    const removed = json.rules.filter((r) => r.status === 'removed').map((r) => r.name);
+    expect(removed).toEqual(expect.arrayContaining(['KUBE-SVC-XCCRWSFD2BRL7CRI', 'KUBE-SEP-Q4DEJ5S5KAKWIJEW']));
+  });
+
+  it('a NodePort added: the node IP and port now reach the endpoints, from outside masqueraded', async () => {
+    const { json } = await diffJson(fixture('kubia'), fixture('kubia-nodeport'));
+    const change = fateOf(json, 'outside', '192.168.0.2', 30123);
+    expect(change?.probe.kind).toBe('node port');
+    expect(change?.before).toEqual([expect.objectContaining({ dnat: null, result: 'local', probability: 1 })]);
+    expect(change?.after.map((f) => [f.dnat, f.masquerade])).toEqual([
+      ['10.244.1.5:8080', true],
+      ['10.244.1.6:8080', true],
+      ['10.244.2.7:8080', true],
+    ]);
+    // The ClusterIP is untouched.
+    expect(fateOf(json, 'pod', '10.96.0.10', 80)).toBeUndefined();
+  });
+
+  it('identical inputs: exit 0 and "no change"', async () => {
+    const run = await kproxy(['diff', fixture('kubia'), fixture('kubia')]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('no change');
+    expect(run.stdout).not.toContain('Packets that change fate');
+  });
+});
+
+describe('kproxy diff: rule changes', () => {
+  it('scaled down: the endpoint chain removed, the service chain rewritten in order', async () => {
+    const { json } = await diffJson(fixture('kubia'), fixture('kubia-scaled'));
+    expect(json.rules.map((r) => [r.table, r.name, r.status, r.removed, r.added])).toEqual([
+      ['nat', 'KUBE-SEP-NVA3MVU74KFKQBN6', 'removed', 2, 0],
+      ['nat', 'KUBE-SVC-XCCRWSFD2BRL7CRI', 'changed', 4, 2],
+    ]);
+    const svc = json.rules[1] as RuleChange;
+    expect(svc.hunks).toHaveLength(1);
+    expect(svc.hunks[0]).toMatchObject({ oldStart: 2, oldLines: 6, newStart: 2, newLines: 4 });
+    expect(svc.hunks[0]?.lines.map((l) => l.op).join('')).toBe('  ----++');
+    expect(svc.hunks[0]?.lines[6]?.text).toBe(
+      '-A KUBE-SVC-XCCRWSFD2BRL7CRI -m comment --comment "default/kubia -> 10.244.1.5:8080" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-Q4DEJ5S5KAKWIJEW',
+    );
+  });
+
+  it('prints unified hunks per chain', async () => {
+    const run = await kproxy(['diff', fixture('kubia'), fixture('kubia-scaled')]);
+    expect(run.stdout).toContain('  nat KUBE-SEP-NVA3MVU74KFKQBN6: chain removed (2 rules removed)\n    @@ -1,2 +0,0 @@\n    - -A KUBE-SEP-NVA3MVU74KFKQBN6 ');
+    expect(run.stdout).toContain('  nat KUBE-SVC-XCCRWSFD2BRL7CRI: 4 rules removed, 2 rules added\n    @@ -2,6 +2,4 @@\n');
+    expect(run.stdout).toContain('\n    + -A KUBE-SVC-XCCRWSFD2BRL7CRI -m comment --comment "default/kubia -> 10.244.1.6:8080" -j KUBE-SEP-PYYBBND56WKMHJ5M\n');
+  });
+
+  it('a NodePort added: a new chain and two KUBE-NODEPORTS rules', async () => {
+    const { json } = await diffJson(fixture('kubia'), fixture('kubia-nodeport'));
+    expect(json.rules.map((r) => [r.name, r.status, r.removed, r.added])).toEqual([
+      ['KUBE-EXT-XCCRWSFD2BRL7CRI', 'added', 0, 2],
+      ['KUBE-NODEPORTS', 'changed', 0, 2],
+    ]);
+  });
+});
+
+describe('kproxy diff: manifests against rule dumps', () => {
+  it.each([
+    ['an iptables-save dump', ['--format', 'save']],
+    ['a restore payload', ['--format', 'restore']],
+  ])('manifests against %s of themselves: no change', async (_what, format) => {
+    const dump = await compiled('kubia', ...format);
+    for (const args of [[fixture('kubia'), dump], [dump, fixture('kubia')]]) {
+      const run = await kproxy(['diff', ...args]);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toContain('no change');
+      expect(run.code).toBe(0);
+    }
+  });
+
+  it('--old-rules names the dump; the manifests fill the other side', async () => {
+    const dump = await compiled('kubia', '--format', 'save');
+    const { code, json } = await diffJson(fixture('kubia-scaled'), '--old-rules', dump);
+    expect(code).toBe(1);
+    expect(byEndpoint(fateOf(json, 'pod', '10.96.0.10', 80)?.after ?? [])).toEqual({ '10.244.1.5:8080': 0.5, '10.244.1.6:8080': 0.5 });
+  });
+
+  it('two dumps without manifests: probes come from the rules, names from their comments', async () => {
+    const old = await compiled('kubia', '--format', 'save');
+    const now = await compiled('kubia-nodeport', '--format', 'save');
+    const { code, json } = await diffJson(old, now, '--node-config', nodeConfig);
+    expect(code).toBe(1);
+    const change = fateOf(json, 'outside', '192.168.0.2', 30123);
+    expect(change?.probe).toMatchObject({ kind: 'node port', service: 'default/kubia' });
+    expect(change?.after).toHaveLength(3);
+    expect(json.probes).toBe(3); // tcp 10.96.0.10:80, its ping, the NodePort
+  });
+});
+
+describe('kproxy diff --mode nftables', () => {
+  it('scaled down: the same probabilities, and the dump lines that change', async () => {
+    const { code, json } = await diffJson('--mode', 'nftables', fixture('kubia'), fixture('kubia-scaled'));
+    expect(code).toBe(1);
+    expect(json.mode).toBe('nftables');
+    expect(byEndpoint(fateOf(json, 'pod', '10.96.0.10', 80)?.after ?? [])).toEqual({ '10.244.1.5:8080': 0.5, '10.244.1.6:8080': 0.5 });
+    expect(json.rules.map((r) => [r.kind, r.name, r.status])).toEqual([
+      ['chain', 'endpoint-T5E2Y75L-default/kubia/tcp/__10.244.2.7/8080', 'removed'],
+      ['chain', 'service-DNOZYQY4-default/kubia/tcp/', 'changed'],
+      ['set', 'affinity-T5E2Y75L-default/kubia/tcp/__10.244.2.7/8080', 'removed'],
+    ]);
+    const svc = json.rules[1] as RuleChange;
+    expect(svc.hunks.flatMap((h) => h.lines).filter((l) => l.op === '+').map((l) => l.text)).toEqual([
+      'add rule ip kube-proxy service-DNOZYQY4-default/kubia/tcp/ numgen random mod 2 vmap { 0 : goto endpoint-ZWLUZ6RR-default/kubia/tcp/__10.244.1.5/8080 , 1 : goto endpoint-2JJBBFRF-default/kubia/tcp/__10.244.1.6/8080 }',
+    ]);
+  });
+
+  it('a NodePort added: one map element added, as a dump line', async () => {
+    const { json } = await diffJson('--mode', 'nftables', fixture('kubia'), fixture('kubia-nodeport'));
+    const map = json.rules.find((r) => r.name === 'service-nodeports');
+    expect(map).toMatchObject({ kind: 'map', status: 'changed', added: 1, removed: 0, ordered: false });
+    expect(map?.hunks[0]?.lines).toEqual([{ op: '+', text: 'add element ip kube-proxy service-nodeports { tcp . 30123 : goto external-DNOZYQY4-default/kubia/tcp/ }' }]);
+  });
+
+  it('sessionAffinity removed: stickiness measured through the affinity sets', async () => {
+    const { json } = await diffJson('--mode', 'nftables', fixture('kubia'), fixture('kubia-no-affinity'));
+    const change = fateOf(json, 'pod', '10.96.0.10', 80);
+    expect(change?.sameEndpointAgain.before).toBeCloseTo(1, 9);
+    expect(change?.sameEndpointAgain.after).toBeCloseTo(1 / 3, 9);
+  });
+
+  it.each([['nft', 'a listing'], ['dump', 'a knftables dump']])('manifests against %s (%s) of themselves: no change, mode taken from the dump', async (format) => {
+    const dump = await compiled('kubia', '--mode', 'nftables', '--format', format);
+    const run = await kproxy(['diff', dump, fixture('kubia')]);
+    expect(run.stdout).toContain('(nftables mode)');
+    expect(run.stdout).toContain('no change');
+    expect(run.code).toBe(0);
+  });
+});
+
+describe('kproxy diff: usage and input errors (exit 2)', () => {
+  it('needs two sides', async () => {
+    const run = await kproxy(['diff', fixture('kubia')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^kproxy: give two inputs/);
+  });
+
+  it('refuses an iptables dump in nftables mode', async () => {
+    const dump = await compiled('kubia', '--format', 'save');
+    const run = await kproxy(['diff', '--mode', 'nftables', dump, fixture('kubia')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('is an iptables dump, but the mode is nftables');
+  });
+
+  it('reports bad manifests as file:line:col: error[CODE]', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kproxy-diff-'));
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: x\nspec:\n  ports:\n  - port: 99999\n');
+    const run = await kproxy(['diff', fixture('kubia'), file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:7:\\d+: error\\[[A-Z_]+\\]`, 'm'));
+  });
+
+  it('reports a broken rule dump with its position', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kproxy-diff-'));
+    const file = path.join(dir, 'broken.iptables');
+    writeFileSync(file, '*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -m tcp --dport\nCOMMIT\n');
+    const run = await kproxy(['diff', '--old-rules', file, fixture('kubia')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/broken\.iptables:3:\d+: error\[/);
+  });
+});
+
+describe('diffKeys', () => {
+  /** Length of the longest common subsequence, by dynamic programming. */
+  function lcs(a: readonly string[], b: readonly string[]): number {
+    const row = new Array<number>(b.length + 1).fill(0);
+    for (const x of a) {
+      let diagonal = 0;
+      for (let j = 1; j <= b.length; j++) {
+        const up = row[j] as number;
+        row[j] = x === b[j - 1] ? diagonal + 1 : Math.max(up, row[j - 1] as number);
+        diagonal = up;
+      }
+    }
+    return row[b.length] as number;
+  }
+
+  it('is a shortest edit script that turns the old lines into the new ones', () => {
+    const lines = fc.array(fc.constantFrom('a', 'b', 'c', 'd'), { maxLength: 14 });
+    fc.assert(
+      fc.property(lines, lines, (a, b) => {
+        const edits = diffKeys(a, b);
+        expect(edits.filter((e) => e.op !== 'insert').map((e) => a[e.oldIndex])).toEqual(a);
+        expect(edits.filter((e) => e.op !== 'delete').map((e) => b[e.newIndex])).toEqual(b);
+        for (const e of edits) if (e.op === 'equal') expect(a[e.oldIndex]).toBe(b[e.newIndex]);
+        expect(edits.filter((e) => e.op === 'equal').length).toBe(lcs(a, b));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('groups changes into hunks with two lines of context', () => {
+    const old = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'];
+    const now = ['1', '2', '3', 'x', '5', '6', '7', '8', '9', '10', '11'];
+    const hunks = toHunks(diffKeys(old, now), (i) => old[i] as string, (i) => now[i] as string);
+    expect(hunks.map((h) => [h.oldStart, h.oldLines, h.newStart, h.newLines])).toEqual([
+      [2, 5, 2, 5],
+      [9, 2, 9, 3],
+    ]);
+    expect(hunks[0]?.lines.map((l) => `${l.op}${l.text}`)).toEqual([' 2', ' 3', '-4', '+x', ' 5', ' 6']);
+  });
+});
