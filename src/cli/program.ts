@@ -8,6 +8,7 @@ import { runCompile } from './compile.js';
 import { runTestFlows } from './test-flows.js';
 import { describeTraceOptions, runTrace } from './trace.js';
 import { registerExercises } from './exercises.js';
+import { addDoctorOptions, runDoctor } from './doctor.js';
 import { describeDiffOptions, runDiff } from './diff.js';
 import type { CliIO } from './io.js';
 import { VERSION } from '../version.js';
@@ -65,6 +66,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   );
 
   registerExercises(program, io, setExit);
+
+  const doctor = program
+    .command('doctor')
+    .description('say what makes each Service not work (or work unexpectedly), with file:line; exit 1 when one is broken')
+    .argument('[inputs...]', 'manifest files or folders, or a kubectl get -o yaml dump; - for stdin');
+  addNodeFlags(addDoctorOptions(doctor)).action(async (inputs: string[], options) => setExit(await runDoctor(inputs, options, io)));
 
   const diff = program
     .command('diff')
