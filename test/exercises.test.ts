@@ -85,11 +85,11 @@ describe('every exercise, answered with --answer', () => {
       const right = await kproxy(['exercises', 'run', exercise.slug, '--answer', shown.expected]);
       expect(right.stderr).toBe('');
       expect(right.code).toBe(0);
-      expect(right.stdout).toContain(`Your answer: ${shown.expected} — correct.`);
+      expect(right.stdout).toContain(`Correct: ${shown.expected}.`);
       expect(right.stdout).toContain('What the trace shows (`kproxy trace rulesets/');
       const wrong = await kproxy(['exercises', 'run', String(i + 1), '--answer', wrongAnswer(shown)]);
       expect(wrong.code).toBe(1);
-      expect(wrong.stdout).toContain(`not what the trace shows: ${shown.expected}.`);
+      expect(wrong.stdout).toContain(`the trace gives ${shown.expected}.`);
     });
   });
 
@@ -145,7 +145,7 @@ describe('every exercise, answered interactively', () => {
       const right = await withTerminal(['exercises', 'run', String(i + 1)], [shown.expected]);
       expect(right.code).toBe(0);
       expect(right.prompts).toEqual(['Your answer: ']);
-      expect(right.stdout.indexOf('Question:')).toBeLessThan(right.stdout.indexOf('— correct.'));
+      expect(right.stdout.indexOf('Question:')).toBeLessThan(right.stdout.indexOf('Correct: '));
       const wrong = await withTerminal(['exercises', 'run', exercise.slug], [wrongAnswer(shown)]);
       expect(wrong.code).toBe(1);
     });

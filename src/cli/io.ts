@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 
 /** What a command may touch: injected so commands run in-process in tests. */
 export interface CliIO {
@@ -10,20 +10,47 @@ export interface CliIO {
   readLine?(prompt: string): Promise<string | undefined>;
 }
 
-/** `readLine` of a real terminal (or pipe): a readline interface for one line, closed right after it. */
-export function readTerminalLine(prompt: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const reader = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
-    let answered = false;
-    reader.once('line', (line) => {
-      answered = true;
-      reader.close();
-      resolve(line);
+/**
+ * `readLine` of a real terminal (or pipe): one readline interface, paused between questions so that it keeps
+ * the process alive only while a question waits; lines that arrive early (piped input) wait for the next one.
+ */
+export function terminalLineReader(): (prompt: string) => Promise<string | undefined> {
+  let reader: Interface | undefined;
+  let ended = false;
+  let waiting: ((line: string | undefined) => void) | undefined;
+  const early: string[] = [];
+  const tty = process.stdin.isTTY === true;
+  const answer = (line: string | undefined) => {
+    const resolve = waiting;
+    waiting = undefined;
+    resolve?.(line);
+  };
+  return (prompt) =>
+    new Promise((resolve) => {
+      if (!reader) {
+        const lines = createInterface({ input: process.stdin, output: process.stdout, terminal: tty });
+        lines.on('line', (line) => {
+          if (!waiting) early.push(line);
+          else {
+            lines.pause();
+            if (!tty) process.stdout.write(`${line}\n`); // a terminal echoes what was typed; a pipe does not
+            answer(line);
+          }
+        });
+        lines.on('close', () => {
+          ended = true;
+          answer(undefined);
+        });
+        reader = lines;
+      }
+      const next = early.shift();
+      if (next !== undefined || ended) {
+        process.stdout.write(`${prompt}${next ?? ''}\n`);
+        resolve(next);
+        return;
+      }
+      waiting = resolve;
+      reader.setPrompt(prompt);
+      reader.prompt();
     });
-    reader.once('close', () => {
-      if (!answered) resolve(undefined);
-    });
-    reader.setPrompt(prompt);
-    reader.prompt();
-  });
 }

@@ -47,7 +47,7 @@ export function questionLines(exercise: Exercise): string[] {
 }
 
 export function verdictLines(expected: Answer, given: string, correct: boolean): string[] {
-  return correct ? [`Your answer: ${given} — correct.`] : [`Your answer: ${given} — not what the trace shows: ${formatAnswer(expected)}.`];
+  return correct ? [`Correct: ${given}.`] : [`Not what the trace shows: you answered ${given}, the trace gives ${formatAnswer(expected)}.`];
 }
 
 /** Why the right answer is right: the picked choice's words, the exercise's words, and what the trace printed. */
