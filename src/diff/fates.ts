@@ -132,9 +132,16 @@ function sameEndpointAgain(trace: Tracer, spec: PacketSpec, first: TraceDetail):
   const endpoints = new Set(first.paths.map((p) => p.dnat).filter((d) => d !== null));
   if (endpoints.size < 2) return null;
   const second: PacketSpec = { ...spec, sourcePort: FIRST_SOURCE_PORT + 1 };
+  const firstShare = (dnat: string) => first.paths.filter((p) => p.dnat === dnat).reduce((sum, p) => sum + p.probability, 0);
   let total = 0;
   for (const path of first.paths) {
     if (path.dnat === null) continue;
+    if (path.effects.recent.size === 0 && path.effects.nth.size === 0) {
+      // The path left no state a new connection reads (its conntrack entry is for another source port):
+      // the second connection is drawn like the first.
+      total += path.probability * firstShare(path.dnat);
+      continue;
+    }
     const state = emptyState();
     commitEffects(state, path.effects, 0);
     const next = trace(second, { state, now: 1 });
