@@ -1,7 +1,14 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import type { Ingress } from '../src/cluster/types.js';
 import { loadCluster } from '../src/index.js';
+import { buildNginxConfig, describeLocation, matchHost, matchPath, normalizePath, type NginxConfig } from '../src/ingress/route.js';
+import type { UrlTrace } from '../src/ingress/trace.js';
 import { loadManifests } from '../src/model/load.js';
 import type { IngressObject } from '../src/model/objects.js';
+import { kproxy } from './cli-helpers.js';
+import { repoRoot } from './helpers.js';
 
 /** Diagnostics as `CODE@line:col` (never prose). */
 function codes(text: string): string[] {
@@ -137,5 +144,228 @@ spec:
       'W_INGRESS_NO_SERVICE@19:47',
     ]);
     expect(result.cluster?.ingresses?.map((i) => i.name)).toEqual(['web']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Routing as ingress-nginx does it
+
+function ingressesOf(text: string): Ingress[] {
+  const loaded = loadManifests([{ file: 'in.yaml', text }]);
+  expect(loaded.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return loaded.objects.flatMap((o) => (o.kind === 'Ingress' ? [o.ingress] : []));
+}
+
+const httpPath = (p: string, type: string, service: string) =>
+  `      - {path: ${p}, pathType: ${type}, backend: {service: {name: ${service}, port: {number: 80}}}}\n`;
+const ingress = (name: string, spec: string) => `---\n${v1(spec, name)}`;
+
+const ROUTING = [
+  ingress(
+    'a',
+    `  rules:
+  - host: foo.example.com
+    http:
+      paths:
+${httpPath('/exact', 'Exact', 'exact')}${httpPath('/app', 'Prefix', 'app')}${httpPath('/app/admin/', 'Prefix', 'admin')}${httpPath('/impl', 'ImplementationSpecific', 'impl')}${httpPath('/', 'Prefix', 'root')}  - host: "*.example.com"
+    http:
+      paths:
+${httpPath('/', 'Prefix', 'wild')}  - http:
+      paths:
+${httpPath('/any', 'Prefix', 'nohost')}`,
+  ),
+  ingress('b', `  defaultBackend: {service: {name: fallback, port: {number: 80}}}\n  rules:\n  - host: bar.example.com\n    http:\n      paths:\n${httpPath('/only', 'Exact', 'only')}`),
+  ingress('c', `  ingressClassName: other\n  rules:\n  - host: foo.example.com\n    http:\n      paths:\n${httpPath('/c', 'Prefix', 'c')}`),
+  ingress('d', `  rules:\n  - host: foo.example.com\n    http:\n      paths:\n${httpPath('/app', 'Prefix', 'dup')}`),
+  ingress('e', `  rules:\n  - host: foo.example.com\n    http:\n      paths:\n${httpPath('/app', 'Exact', 'exactapp')}`),
+].join('');
+
+/** The Service a request ends at (`404` for the controller's default backend) and how the host matched. */
+function routeTo(config: NginxConfig, host: string, rawPath: string): string {
+  const hostMatch = matchHost(config, host);
+  const target = matchPath(hostMatch.server, normalizePath(rawPath)).location.target;
+  const end = target.kind === 'default-backend' ? '404' : target.backend.kind === 'service' ? target.backend.service : 'resource';
+  return `${hostMatch.kind}:${end}`;
+}
+
+describe('ingress-nginx routing', () => {
+  const config = buildNginxConfig(ingressesOf(ROUTING));
+
+  test.each([
+    ['foo.example.com', '/exact', 'exact:exact'],
+    ['foo.example.com', '/exact/', 'exact:root'], // Exact does not match with a trailing slash
+    ['foo.example.com', '/app', 'exact:exactapp'], // an Exact path beats the "= /app" of Prefix /app, although defined later
+    ['foo.example.com', '/app/', 'exact:app'],
+    ['foo.example.com', '/app/x', 'exact:app'],
+    ['foo.example.com', '/apple', 'exact:root'], // Prefix is element-wise: /app does not match /apple
+    ['foo.example.com', '/app/admin', 'exact:admin'], // Prefix /app/admin/ matches /app/admin too
+    ['foo.example.com', '/app/admin/users', 'exact:admin'], // the longest prefix wins
+    ['foo.example.com', '/implementation', 'exact:impl'], // ImplementationSpecific is nginx's string prefix
+    ['foo.example.com', '/c', 'exact:root'], // Ingress c has class "other": not served
+    ['FOO.Example.COM', '/exact', 'exact:exact'], // host names are case-insensitive
+    ['foo.example.com', '/app/%2e%2e/exact', 'exact:exact'], // decoded and resolved before matching
+    ['foo.example.com', '//exact', 'exact:exact'], // repeated slashes merged
+    ['a.example.com', '/x', 'wildcard:wild'],
+    ['a.b.example.com', '/x', 'wildcard:wild'], // nginx's wildcard matches deeper names too
+    ['example.com', '/any', 'catch-all:nohost'], // rules without a host live in the catch-all server
+    ['example.com', '/nothing', 'catch-all:404'],
+    ['bar.example.com', '/only', 'exact:only'],
+    ['bar.example.com', '/other', 'exact:fallback'], // the server's root is Ingress b's defaultBackend
+  ])('%s%s → %s', (host, p, expected) => {
+    expect(routeTo(config, host, p)).toBe(expected);
+  });
+
+  test('the other class is reported as ignored, the later duplicate path as shadowed', () => {
+    expect(config.ignored.map((i) => i.ingress.name)).toEqual(['c']);
+    expect(config.shadowed).toHaveLength(1);
+    expect(config.shadowed[0]).toMatch(/Prefix \/app of Ingress default\/d is ignored, Prefix \/app of Ingress default\/a/);
+  });
+
+  test('a wildcard that stands for more than one label says so', () => {
+    expect(matchHost(config, 'a.b.example.com').why).toMatch(/2 labels stand for the \*/);
+    expect(matchHost(config, 'a.example.com').why).not.toMatch(/labels stand for/);
+  });
+
+  test('every location is reported as nginx tries it: exact ones, then prefixes longest first', () => {
+    const server = matchHost(config, 'foo.example.com').server;
+    const checks = matchPath(server, '/app/x').checks.map((c) => `${c.matched ? '+' : '-'}${describeLocation(c.location)}`);
+    expect(checks).toEqual(['-= /exact', '-= /app', '-= /app/admin', '-/app/admin/', '+/app/', '-/impl', '+/']);
+  });
+
+  test('an Ingress with only a default backend takes the catch-all server', () => {
+    const catchAll = buildNginxConfig(ingressesOf(ingress('all', `  defaultBackend: {service: {name: everything, port: {number: 80}}}\n`)));
+    expect(routeTo(catchAll, 'any.host', '/x')).toBe('catch-all:everything');
+    expect(routeTo(buildNginxConfig([]), 'any.host', '/x')).toBe('catch-all:404');
+  });
+
+  test.each([
+    ['/a/./b', '/a/b'],
+    ['/a/b/..', '/a/'],
+    ['/a%20b', '/a b'],
+    ['', '/'],
+    ['/%zz', '/%zz'],
+  ])('normalizePath(%j) = %j', (raw, expected) => {
+    expect(normalizePath(raw)).toBe(expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// kproxy trace --url, through the CLI
+
+const EXAMPLE = path.join(repoRoot, 'rulesets', 'kubia-ingress');
+/** Manifests on stdin have no folder, so the example's node settings are named. */
+const NODE_FLAGS = ['--node-config', path.join(EXAMPLE, 'node.yaml')];
+
+/** The notes' setup without a controller: the v1beta1 Ingress, kubia-nodeport and its Pods. */
+function withoutController(ingressStatus = ''): string {
+  const example = readFileSync(path.join(EXAMPLE, 'kubia-ingress.yaml'), 'utf8');
+  const backend = example.slice(example.indexOf('# The backend:'));
+  return `${NOTES_INGRESS}${ingressStatus}---\n${backend}`;
+}
+
+async function traceJson(args: string[], stdin = ''): Promise<UrlTrace> {
+  const run = await kproxy(['trace', ...args, '--json'], stdin);
+  expect(run.code).toBe(0);
+  return JSON.parse(run.stdout) as UrlTrace;
+}
+
+const outcomeSummary = (trace: UrlTrace) =>
+  trace.outcomes.map((o) => `${Math.round(o.probability * 1000) / 10}% ${o.result === 'endpoint' ? o.endpoint : o.result === 'status' ? o.status : o.result}`);
+
+describe('kproxy trace --url', () => {
+  test('text: the four hops and the outcomes, from outside', async () => {
+    const run = await kproxy(['trace', EXAMPLE, '--url', 'http://kubia.example.com/foo', '--from', 'outside']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const out = run.stdout;
+    expect(out).toMatch(/^Request: GET http:\/\/kubia\.example\.com\/foo from outside the cluster$/m);
+    expect(out).toMatch(/Ingress controller: ingress-nginx behind Service ingress-nginx\/ingress-nginx-controller/);
+    expect(out).toMatch(/203\.0\.113\.20, the status\.loadBalancer\.ingress of Ingress default\/kubia/);
+    expect(out).toMatch(/⇒ tcp 203\.0\.113\.20:80$/m);
+    expect(out).toMatch(/"ingress-nginx\/ingress-nginx-controller:http loadbalancer IP".*-j KUBE-EXT-/);
+    expect(out).toMatch(/DNAT: destination 203\.0\.113\.20:80 → 10\.244\.1\.10:80/);
+    expect(out).toMatch(/⇒ 100% of the connections reach a controller Pod \(ingress-nginx\/ingress-nginx-controller-5c8d66c76d-x7k2p\)/);
+    expect(out).toMatch(/✓ \/ +Prefix \/ of Ingress default\/kubia: \/foo starts with \/, the longest matching prefix/);
+    expect(out).toMatch(/not to the ClusterIP 10\.96\.0\.13/);
+    const outcomes = out.slice(out.indexOf('Outcomes:')).split('\n').slice(1).filter(Boolean).map((l) => l.trim());
+    expect(outcomes).toEqual([
+      '33.3%  answered by 10.244.1.5:8080 (pod default/kubia-7d5b8c9f4-a) (via ingress-nginx/ingress-nginx-controller-5c8d66c76d-x7k2p)',
+      '33.3%  answered by 10.244.1.6:8080 (pod default/kubia-7d5b8c9f4-b) (via ingress-nginx/ingress-nginx-controller-5c8d66c76d-x7k2p)',
+      '33.3%  answered by 10.244.2.7:8080 (pod default/kubia-7d5b8c9f4-c) (via ingress-nginx/ingress-nginx-controller-5c8d66c76d-x7k2p)',
+    ]);
+  });
+
+  test('--json: entry, kube-proxy trace, routing, backend and outcomes', async () => {
+    const trace = await traceJson([EXAMPLE, '--url', 'http://kubia.example.com/foo']);
+    expect(trace.from).toBe('external');
+    expect(trace.entry).toMatchObject({ address: '203.0.113.20', port: 80, via: 'ingress-status', servicePort: 80 });
+    expect(trace.kubeProxy?.mode).toBe('iptables');
+    expect(trace.kubeProxy?.outcomes.map((o) => [o.probability, o.dnat, o.result])).toEqual([[1, '10.244.1.10:80', 'delivered']]);
+    expect(trace.reached).toEqual({ probability: 1, pods: ['ingress-nginx/ingress-nginx-controller-5c8d66c76d-x7k2p'], sources: ['10.244.1.1'] });
+    expect(trace.routing).toMatchObject({ server: 'kubia.example.com', hostMatch: 'exact', path: '/foo', location: { match: 'prefix', path: '/' }, redirect: null });
+    expect(trace.backend).toMatchObject({ kind: 'endpoints', service: 'default/kubia-nodeport', port: 80, targetPort: 8080 });
+    expect(outcomeSummary(trace)).toEqual(['33.3% 10.244.1.5:8080', '33.3% 10.244.1.6:8080', '33.3% 10.244.2.7:8080']);
+    expect(trace.outcomes.reduce((sum, o) => sum + o.probability, 0)).toBeCloseTo(1, 12);
+  });
+
+  test('a NodePort in the URL goes to the node IP; nftables mode reaches the same controller Pod', async () => {
+    const trace = await traceJson([EXAMPLE, '--url', 'http://kubia.example.com:30080/', '--mode', 'nftables']);
+    expect(trace.entry).toMatchObject({ address: '192.168.0.2', port: 30080, via: 'node-port', servicePort: 80 });
+    expect(trace.kubeProxy?.mode).toBe('nftables');
+    expect(trace.kubeProxy?.outcomes.map((o) => o.dnat)).toEqual(['10.244.1.10:80']);
+    expect(outcomeSummary(trace)).toHaveLength(3);
+  });
+
+  test('--from pod starts at a pod address on the node; an unknown host gets the default backend 404', async () => {
+    const trace = await traceJson([EXAMPLE, '--url', 'http://other.example.com/x', '--from', 'pod']);
+    expect(trace.kubeProxy?.packet.origin).toBe('pod');
+    expect(trace.kubeProxy?.packet.source).toMatch(/^10\.244\.1\./);
+    expect(trace.entry).toMatchObject({ address: '203.0.113.20', via: 'load-balancer' });
+    expect(trace.routing).toMatchObject({ server: '_', hostMatch: 'catch-all' });
+    expect(outcomeSummary(trace)).toEqual(['100% 404']);
+  });
+
+  test('https: port 443 and the default certificate remark; http with spec.tls is redirected', async () => {
+    const https = await traceJson([EXAMPLE, '--url', 'https://kubia.example.com/']);
+    expect(https.entry).toMatchObject({ port: 443, servicePort: 443 });
+    expect(https.routing.tls).toMatch(/default certificate/);
+    const example = readFileSync(path.join(EXAMPLE, 'kubia-ingress.yaml'), 'utf8');
+    const withTls = example.replace('  ingressClassName: nginx\n', '  ingressClassName: nginx\n  tls:\n  - hosts: [kubia.example.com]\n    secretName: kubia-tls\n');
+    const redirected = await traceJson(['-', '--url', 'http://kubia.example.com/foo', ...NODE_FLAGS], withTls);
+    expect(redirected.outcomes).toMatchObject([{ probability: 1, result: 'redirect', location: 'https://kubia.example.com/foo' }]);
+  });
+
+  test("no controller, the notes' v1beta1 Ingress without status: it does nothing, and says what ingress-nginx would do", async () => {
+    const run = await kproxy(['trace', '-', '--url', 'http://kubia.example.com/', ...NODE_FLAGS], withoutController());
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/<stdin>:1:13: warning\[W_DEPRECATED_API\]/);
+    expect(run.stdout).toMatch(/Ingress controller: none in the manifests/);
+    expect(run.stdout).toMatch(/nothing reads the Ingress, so it does nothing/);
+    expect(run.stdout).toMatch(/ImplementationSpecific \/ of Ingress default\/kubia/);
+    const trace = await traceJson(['-', '--url', 'http://kubia.example.com/', ...NODE_FLAGS], withoutController());
+    expect(trace.controller).toBeNull();
+    expect(trace.kubeProxy).toBeNull();
+    expect(trace.outcomes).toMatchObject([{ probability: 1, result: 'no-controller' }]);
+  });
+
+  test('no controller, but an address in the Ingress status: a controller is assumed there', async () => {
+    const status = 'status:\n  loadBalancer:\n    ingress:\n    - ip: 198.51.100.4\n';
+    const trace = await traceJson(['-', '--url', 'http://kubia.example.com/', ...NODE_FLAGS], withoutController(status));
+    expect(trace.assumption).toMatch(/assuming an ingress-nginx controller outside them answers on 198\.51\.100\.4:80/);
+    expect(trace.entry).toMatchObject({ address: '198.51.100.4', via: 'ingress-status' });
+    expect(outcomeSummary(trace)).toEqual(['33.3% 10.244.1.5:8080', '33.3% 10.244.1.6:8080', '33.3% 10.244.2.7:8080']);
+  });
+
+  test.each([
+    [['--url', 'ftp://kubia.example.com/']],
+    [['--url', 'not a url']],
+    [['--url', 'http://kubia.example.com/', '--dst', '10.96.0.13']],
+    [['--url', 'http://kubia.example.com/', '--from', 'mars']],
+    [['--url', 'http://kubia.example.com/', '--mode', 'both']],
+  ])('usage errors exit 2: %j', async (args) => {
+    const run = await kproxy(['trace', EXAMPLE, ...args]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });
