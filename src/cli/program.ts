@@ -10,6 +10,7 @@ import { describeTraceOptions, runTrace } from './trace.js';
 import { registerExercises } from './exercises.js';
 import { addDoctorOptions, runDoctor } from './doctor.js';
 import { describeDiffOptions, runDiff } from './diff.js';
+import { collectTrace, runReport } from './report.js';
 import type { CliIO } from './io.js';
 import { VERSION } from '../version.js';
 
@@ -79,6 +80,16 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .argument('[inputs...]', 'old and new: manifest files or folders, or rule dumps (- for stdin)');
   for (const [flags, description] of describeDiffOptions()) diff.option(flags, description);
   addNodeFlags(diff).action(async (inputs: string[], options) => setExit(await runDiff(inputs, options, io)));
+
+  const report = program
+    .command('report')
+    .description('write one self-contained HTML page (no network): the Services, the chain graph, traces of some packets, the rules')
+    .argument('<inputs...>', 'manifest files or folders, - for stdin')
+    .requiredOption('--html <file>', 'the page to write (- for standard output)')
+    .option('--trace <packet>', '"src,dst,dport,proto" to trace (src, dport, proto may be empty; repeatable; default: each Service port from a pod and a ping to each ClusterIP)', collectTrace, [])
+    .addOption(new Option('--mode <mode>', 'proxy mode').choices(['iptables', 'nftables']).default('iptables'))
+    .option('--node-config <file>', "node settings; a folder's node.yaml is used by default");
+  addNodeFlags(report).action(async (inputs: string[], options) => setExit(await runReport(inputs, options, io)));
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -79,6 +79,15 @@ export const KIND_COLORS: Readonly<Record<ChainNodeKind, string>> = {
   action: '#ffffff',
 };
 
+/** Line colours of the edge kinds: random picks blue, affinity purple, actions grey. */
+export const EDGE_COLORS: Readonly<Record<ChainEdgeKind, string>> = {
+  jump: '#333333',
+  goto: '#333333',
+  random: '#1f5fbf',
+  affinity: '#8e44ad',
+  action: '#777777',
+};
+
 /** A share of packets as printed on edges: `33.3%`, `50%`, `100%` (the emulator's spelling). */
 export function shareText(probability: number): string {
   return formatProbability(probability);

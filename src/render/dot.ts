@@ -1,12 +1,12 @@
 /** The chain graph in Graphviz's dot language (`dot -Tsvg`), one cluster per table. */
-import { KIND_COLORS, type ChainEdgeKind, type ChainGraph } from './chain-graph.js';
+import { EDGE_COLORS, KIND_COLORS, type ChainEdgeKind, type ChainGraph } from './chain-graph.js';
 
 const EDGE_STYLE: Readonly<Record<ChainEdgeKind, string>> = {
   jump: '',
   goto: ', style=dashed',
-  random: ', penwidth=2, color="#1f5fbf", fontcolor="#1f5fbf"',
-  affinity: ', style=dashed, color="#8e44ad", fontcolor="#8e44ad"',
-  action: ', color="#777777"',
+  random: `, penwidth=2, color="${EDGE_COLORS.random}", fontcolor="${EDGE_COLORS.random}"`,
+  affinity: `, style=dashed, color="${EDGE_COLORS.affinity}", fontcolor="${EDGE_COLORS.affinity}"`,
+  action: `, color="${EDGE_COLORS.action}"`,
 };
 
 export function renderDot(graph: ChainGraph): string {

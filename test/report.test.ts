@@ -1,0 +1,110 @@
+/** `kproxy report`: one self-contained page with the Services, the chain graph as SVG, traces and the rules. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kproxy } from './cli-helpers.js';
+import { repoRoot } from './helpers.js';
+
+const kubia = path.join(repoRoot, 'rulesets/kubia/');
+const multiport = path.join(repoRoot, 'rulesets/kubia-multiport/');
+
+function unescapeHtml(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+}
+
+/** The text of each `<pre>` under a section, unescaped. */
+function pres(html: string, section: string): string[] {
+  const body = new RegExp(`<section id="${section}">([\\s\\S]*?)</section>`).exec(html)?.[1] ?? '';
+  return [...body.matchAll(/<pre>([\s\S]*?)<\/pre>/g)].map((m) => unescapeHtml(m[1] as string));
+}
+
+describe('kproxy report', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kproxy-report-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes a page that fetches nothing: no script, no stylesheet link, no external URL, a CSP that forbids them', async () => {
+    const file = path.join(dir, 'kubia.html');
+    const run = await kproxy(['report', kubia, '--html', file]);
+    expect(run).toMatchObject({ code: 0, stdout: '', stderr: `kproxy: wrote ${file} (2 traces)\n` });
+    const html = readFileSync(file, 'utf8');
+    expect(html.startsWith('<!DOCTYPE html>\n<html lang="en">')).toBe(true);
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|<object|@import|\bsrc=|url\((?!#)/i);
+    expect(html).not.toMatch(/\b(?:href|xlink:href|action)="(?!#)/);
+    // every internal link points at something on the page
+    for (const [, target] of html.matchAll(/href="#([^"]+)"/g)) expect(html).toContain(`id="${target}"`);
+    for (const [, target] of html.matchAll(/url\(#([^)]+)\)/g)) expect(html).toContain(`id="${target}"`);
+  });
+
+  it('draws the chain graph as SVG: KUBE-SERVICES → KUBE-SVC → three KUBE-SEP at a third each, affinity edges beside them', async () => {
+    const { stdout: html, code } = await kproxy(['report', kubia, '--html', '-']);
+    expect(code).toBe(0);
+    const svgs = [...html.matchAll(/<svg class="chain-graph" data-table="([^"]+)"/g)].map((m) => m[1]);
+    expect(svgs).toEqual(['nat', 'filter']);
+    const nat = /<svg class="chain-graph" data-table="nat"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
+    const nodeIds = [...nat.matchAll(/<g class="node kind-(\w+)" data-id="([^"]+)">/g)].map((m) => `${m[1]} ${m[2]}`);
+    expect(nodeIds).toEqual(expect.arrayContaining(['dispatch nat:KUBE-SERVICES', 'service nat:KUBE-SVC-XCCRWSFD2BRL7CRI', 'action nat:action:DNAT 10.244.1.5:8080']));
+    expect(nodeIds.filter((n) => n.startsWith('endpoint nat:KUBE-SEP-'))).toHaveLength(3);
+    const random = [...nat.matchAll(/<g class="edge kind-random" data-from="nat:KUBE-SVC-XCCRWSFD2BRL7CRI" data-to="nat:(KUBE-SEP-\w+)" data-probability="([\d.]+)">[\s\S]*?<text [^>]*>([^<]*)<\/text>/g)];
+    expect(random).toHaveLength(3);
+    for (const m of random) {
+      expect(Number(m[2])).toBeCloseTo(1 / 3, 4);
+      expect(m[3]).toBe('33.3%');
+    }
+    expect(nat.match(/<g class="edge kind-affinity" data-from="nat:KUBE-SVC-XCCRWSFD2BRL7CRI"/g)).toHaveLength(3);
+    expect(nat).toContain('<g class="edge kind-jump" data-from="nat:KUBE-SERVICES" data-to="nat:KUBE-SVC-XCCRWSFD2BRL7CRI">');
+    // boxes sit in columns from left to right along the jumps
+    const x = (id: string) => Number(new RegExp(`data-id="${id}">\\n<title>[^<]*</title>\\n<rect x="([\\d.]+)"`).exec(nat)?.[1]);
+    expect(x('nat:PREROUTING')).toBeLessThan(x('nat:KUBE-SERVICES'));
+    expect(x('nat:KUBE-SERVICES')).toBeLessThan(x('nat:KUBE-SVC-XCCRWSFD2BRL7CRI'));
+    expect(x('nat:KUBE-SVC-XCCRWSFD2BRL7CRI')).toBeLessThan(x('nat:action:DNAT 10.244.1.5:8080'));
+  });
+
+  it("traces each Service port from a pod and pings each ClusterIP, with kproxy trace's own words; the rules as iptables-save prints them", async () => {
+    const { stdout: html } = await kproxy(['report', multiport, '--html', '-']);
+    const titles = [...html.matchAll(/<article id="trace-\d+">\n<h3>([^<]*)<\/h3>/g)].map((m) => unescapeHtml(m[1] as string));
+    expect(titles).toEqual([
+      'tcp from a pod to default/kubia:http at 10.96.0.11:80',
+      'tcp from a pod to default/kubia:https at 10.96.0.11:443',
+      'ping (ICMP echo) from a pod to default/kubia at 10.96.0.11',
+    ]);
+    const traces = pres(html, 'traces');
+    expect(traces[0]).toBe((await kproxy(['trace', multiport, '--dst', '10.96.0.11', '--dport', '80', '--proto', 'tcp'])).stdout);
+    expect(traces[2]).toBe((await kproxy(['trace', multiport, '--dst', '10.96.0.11', '--proto', 'icmp'])).stdout);
+    expect(traces[2]).toContain('Why there is no reply');
+    expect(pres(html, 'rules')).toEqual([(await kproxy(['compile', multiport])).stdout]);
+    expect(html).toContain('<tr><td>default/kubia</td><td>ClusterIP</td><td>10.96.0.11</td><td>http: 80/TCP → 8080<br>https: 443/TCP → 8443</td></tr>');
+  });
+
+  it('--trace picks the packets; the same inputs give the same page; nftables mode draws its own chains', async () => {
+    const args = ['report', kubia, '--html', '-', '--trace', ',kubia,80,tcp', '--trace', '10.244.1.5,10.96.0.10,80,'];
+    const first = await kproxy(args);
+    expect(first.code).toBe(0);
+    expect((await kproxy(args)).stdout).toBe(first.stdout);
+    const titles = [...first.stdout.matchAll(/<h3>([^<]*)<\/h3>/g)].map((m) => m[1]);
+    expect(titles).toEqual(['tcp from a pod of this node to kubia:80', 'tcp from 10.244.1.5 to 10.96.0.10:80']);
+    expect(pres(first.stdout, 'traces')[0]).toContain('kubia → kubia.default.svc.cluster.local → 10.96.0.10');
+
+    const nft = await kproxy(['report', kubia, '--html', '-', '--mode', 'nftables']);
+    expect(nft.code).toBe(0);
+    expect(nft.stdout).toContain('<svg class="chain-graph" data-table="ip kube-proxy"');
+    expect(nft.stdout.match(/<g class="edge kind-random" data-from="ip kube-proxy:service-/g)).toHaveLength(3);
+    expect(pres(nft.stdout, 'rules')[0]).toMatch(/^table ip kube-proxy \{/);
+    expect(pres(nft.stdout, 'traces')[0]).toContain('(nftables mode, node node-1)');
+  });
+
+  it('usage errors exit 2 with the reason; a packet the tracer refuses names the trace', async () => {
+    expect(await kproxy(['report', kubia])).toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--html <file>' not specified") });
+    expect(await kproxy(['report', kubia, '--html', '-', '--trace', 'nowhere'])).toMatchObject({
+      code: 2,
+      stderr: 'kproxy: --trace "nowhere": write "src,dst,dport,proto" (src, dport and proto may be empty; dst may not)\n',
+    });
+    expect(await kproxy(['report', kubia, '--html', '-', '--trace', ',10.96.0.10,,udp'])).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'kproxy: tracing udp from a pod of this node to 10.96.0.10 failed:\nkproxy: --dport is needed for udp\n',
+    });
+    expect((await kproxy(['report', kubia, '--html', path.join(dir, 'no/such/dir/x.html')])).code).toBe(1);
+  });
+});
