@@ -15,6 +15,7 @@ interface Explanation {
   code: ModelCode;
   /** Matched against the message, which starts with the field path (model/issues.ts formatPath). */
   message: RegExp;
+  /** Sentences appended to the model's message. */
   explanation: string;
   hint: string;
 }
@@ -30,32 +31,32 @@ const EXPLANATIONS: readonly Explanation[] = [
   {
     code: 'E_FIELD',
     message: /^spec\.sessionAffinityConfig: must not be set when sessionAffinity is None/,
-    explanation: 'the affinity timeout only means something with sessionAffinity: ClientIP.',
+    explanation: 'The affinity timeout only means something with sessionAffinity: ClientIP.',
     hint: 'add sessionAffinity: ClientIP, or remove sessionAffinityConfig',
   },
   {
     code: 'E_FIELD',
     message: /^spec\.clusterIP: must not be set for type ExternalName/,
     explanation:
-      'an ExternalName Service has no ClusterIP: cluster DNS answers its name with a CNAME to spec.externalName and nothing proxies its traffic, so there is no virtual IP to give it. The API server refuses this Service.',
+      'An ExternalName Service has no ClusterIP: cluster DNS answers its name with a CNAME to spec.externalName and nothing proxies its traffic, so there is no virtual IP to give it. The API server refuses this Service.',
     hint: "remove clusterIP; for a virtual IP in front of outside addresses use a ClusterIP Service without selector plus an Endpoints object of the same name (the notes' google-map example)",
   },
   {
     code: 'E_FIELD',
     message: /^spec\.ports\[\d+\]\.nodePort: may not be used when type is/,
-    explanation: 'a nodePort opens the port on every node, which only NodePort and LoadBalancer Services do.',
+    explanation: 'A nodePort opens the port on every node, which only NodePort and LoadBalancer Services do.',
     hint: 'set type: NodePort (or LoadBalancer), or remove nodePort',
   },
   {
     code: 'E_FIELD',
     message: /^spec\.clusterIP: may not be None for type/,
-    explanation: 'a headless Service has no virtual IP, so there is nothing for a NodePort or a load balancer to forward to.',
+    explanation: 'A headless Service has no virtual IP, so there is nothing for a NodePort or a load balancer to forward to.',
     hint: 'remove clusterIP: None (let the API server allocate one), or use type ClusterIP for a headless Service',
   },
   {
     code: 'E_PORT_NAME',
     message: /every port of a multi-port Service must have a name/,
-    explanation: "with several ports, kube-proxy pairs each Service port with the endpoints' port of the same name, so every port needs one.",
+    explanation: "With several ports, kube-proxy pairs each Service port with the endpoints' port of the same name, so every port needs one.",
     hint: 'name each port (http, https, metrics, ...)',
   },
 ];
@@ -73,7 +74,7 @@ export function fromModelDiagnostics(diagnostics: readonly Diagnostic[], ctx: Do
     .filter((d) => !DERIVED_BY_DOCTOR.has(d.code))
     .map((d) => {
       const known = EXPLANATIONS.find((e) => e.code === d.code && e.message.test(d.message));
-      const message = known ? `${d.message}: ${known.explanation}` : d.message;
+      const message = known ? `${d.message}. ${known.explanation}` : d.message;
       const hint = known?.hint ?? HINTS[d.code as ModelCode] ?? null;
       return finding(d.code as ModelCode, d.severity, serviceOf(d, ctx), d, message, hint);
     });

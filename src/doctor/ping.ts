@@ -32,26 +32,20 @@ export function explainPing(probe: PingProbe, ctx: DoctorContext): Finding {
   const outcomes = (vip: boolean) => describeOutcomes(traces, vip);
   const from = `ping ${probe.target} from ${probe.source}`;
   switch (resolution.kind) {
-    case 'headless': {
-      const view = viewOf(ctx, resolution.service.namespace, resolution.service.name);
-      return finding(
-        'I_PING',
-        'info',
-        view?.key ?? null,
-        view?.at(['spec', 'clusterIP']) ?? COMMAND_LINE,
+    case 'headless':
+      return serviceNote(
+        ctx,
+        resolution.service,
+        ['spec', 'clusterIP'],
         `${resolution.fqdn} is headless: DNS answers with the Pod IPs (${listSome(resolution.ips) || 'none'}), so ping goes to a Pod directly and kube-proxy is not involved: ${outcomes(false) || 'there is no address to ping'}.`,
       );
-    }
-    case 'externalName': {
-      const view = viewOf(ctx, resolution.service.namespace, resolution.service.name);
-      return finding(
-        'I_PING',
-        'info',
-        view?.key ?? null,
-        view?.at(['spec', 'externalName']) ?? COMMAND_LINE,
+    case 'externalName':
+      return serviceNote(
+        ctx,
+        resolution.service,
+        ['spec', 'externalName'],
         `${resolution.fqdn} is an ExternalName Service: DNS answers with a CNAME to ${resolution.externalName}, and ping goes to that host's address outside the cluster; kube-proxy is not involved. Whether it answers depends on that host (many drop ICMP).`,
       );
-    }
     case 'unknown':
       return finding('I_PING_UNAVAILABLE', 'info', null, COMMAND_LINE, `ping ${probe.target}: ${resolution.message}.`);
     case 'ip':
@@ -147,8 +141,10 @@ function findServiceAddress(ctx: DoctorContext, ip: string): ServiceAddress | un
   return undefined;
 }
 
-function viewOf(ctx: DoctorContext, namespace: string, name: string): ServiceView | undefined {
-  return ctx.services.find((v) => v.object.namespace === namespace && v.object.name === name);
+/** An I_PING note at a field of the Service the name resolved to. */
+function serviceNote(ctx: DoctorContext, service: { namespace: string; name: string }, field: string[], message: string): Finding {
+  const view = ctx.services.find((v) => v.object.namespace === service.namespace && v.object.name === service.name);
+  return finding('I_PING', 'info', view?.key ?? null, view?.at(field) ?? COMMAND_LINE, message);
 }
 
 function sameIP(a: string, b: string): boolean {
