@@ -2,7 +2,7 @@
  * `kproxy diff`: packet fates (with exact probabilities and affinity), the chain-by-chain rule difference, exit
  * codes, manifests against rule dumps of the same manifests (no change), nftables mode, and the edit script.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -24,6 +24,7 @@ interface DiffJson {
   sources: { name: string; address: string }[];
   fates: FateChange[];
   rules: RuleChange[];
+  foreign: string[];
 }
 
 async function diffJson(...args: string[]): Promise<{ code: number; json: DiffJson; stderr: string }> {
@@ -162,6 +163,20 @@ describe('kproxy diff: manifests against rule dumps', () => {
     }
   });
 
+  it("a node's own rules beside kube-proxy's are named, not compared, and are no change", async () => {
+    const dump = await compiled('kubia', '--format', 'save');
+    const withDocker = readFileSync(dump, 'utf8').replace(
+      /\*filter\n((?::.*\n)*)/,
+      (_all, chains: string) => `*filter\n${chains}:DOCKER - [0:0]\n-A FORWARD -j DOCKER\n-A DOCKER -d 172.17.0.2/32 -j ACCEPT\n`,
+    );
+    expect(withDocker).toContain(':DOCKER');
+    writeFileSync(dump, withDocker);
+    const { code, json } = await diffJson(fixture('kubia'), dump);
+    expect(json.rules).toEqual([]);
+    expect(json.foreign).toEqual(["filter FORWARD (its policy or rules that are not kube-proxy's)", 'filter DOCKER']);
+    expect(code).toBe(0);
+  });
+
   it('--old-rules names the dump; the manifests fill the other side', async () => {
     const dump = await compiled('kubia', '--format', 'save');
     const { code, json } = await diffJson(fixture('kubia-scaled'), '--old-rules', dump);
@@ -218,6 +233,17 @@ describe('kproxy diff --mode nftables', () => {
     expect(run.stdout).toContain('(nftables mode)');
     expect(run.stdout).toContain('no change');
     expect(run.code).toBe(0);
+  });
+});
+
+describe('kproxy diff: tables that are not kube-proxy\'s', () => {
+  it('an nftables listing with another table: named, not counted', async () => {
+    const listing = await compiled('kubia', '--mode', 'nftables');
+    writeFileSync(listing, `${readFileSync(listing, 'utf8')}table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 22 accept\n\t}\n}\n`);
+    const { code, json } = await diffJson(fixture('kubia'), listing, '--mode', 'nftables');
+    expect(json.rules).toEqual([]);
+    expect(json.foreign).toEqual(['table inet filter']);
+    expect(code).toBe(0);
   });
 });
 

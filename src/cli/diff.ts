@@ -143,6 +143,7 @@ export async function runDiff(inputs: readonly string[], options: DiffCommandOpt
       traced: result.fates.traced,
       fates: result.fates.changes,
       rules: result.rules,
+      foreign: result.foreign,
     };
     io.stdout(`${JSON.stringify(json, null, 2)}\n`);
   } else {

@@ -11,11 +11,11 @@ import type { IptablesRuleset } from '../ir/iptables.js';
 import type { NftRuleset } from '../ir/nftables.js';
 import { compareFates, type FateComparison, type SourceClass, type Tracer } from './fates.js';
 import { mergeProbes, probesFromCluster, probesFromIptables, probesFromNft, type Probe } from './probes.js';
-import { diffIptablesRules, diffNftRules, type RuleChange } from './rules.js';
+import { diffIptablesRules, diffNftRules, type RuleChange, type RuleDiff } from './rules.js';
 
 export type { Fate, FateChange, SourceClass, SourceName, Tracer } from './fates.js';
 export type { Probe, ProbeKind } from './probes.js';
-export type { RuleChange } from './rules.js';
+export type { RuleChange, RuleDiff } from './rules.js';
 export { renderDiffText } from './render.js';
 
 /** One side of the comparison. */
@@ -32,6 +32,9 @@ export interface DiffResult {
   sources: SourceClass[];
   fates: FateComparison;
   rules: RuleChange[];
+  /** Objects that are not kube-proxy's and differ (named only; they do not count as a change). */
+  foreign: string[];
+  /** A packet changes fate or kube-proxy's rules differ. */
   changed: boolean;
 }
 
@@ -44,13 +47,21 @@ export function collectProbes(before: DiffSide, after: DiffSide): Probe[] {
 
 export function diffNodes(before: DiffSide, after: DiffSide, probes: readonly Probe[], sources: readonly SourceClass[]): DiffResult {
   const fates = compareFates(before.trace, after.trace, probes, sources);
-  const rules =
+  const rules: RuleDiff =
     before.mode === 'nftables' && after.mode === 'nftables'
       ? diffNftRules(before.ruleset, after.ruleset)
       : before.mode === 'iptables' && after.mode === 'iptables'
         ? diffIptablesRules(before.ruleset, after.ruleset)
         : mixedModes();
-  return { mode: before.mode, probes: [...probes], sources: [...sources], fates, rules, changed: fates.changes.length > 0 || rules.length > 0 };
+  return {
+    mode: before.mode,
+    probes: [...probes],
+    sources: [...sources],
+    fates,
+    rules: rules.changes,
+    foreign: rules.foreign,
+    changed: fates.changes.length > 0 || rules.changes.length > 0,
+  };
 }
 
 function mixedModes(): never {

@@ -27,12 +27,15 @@ export function renderDiffText(result: DiffResult): string {
     for (const change of result.rules) out.push(...ruleChangeLines(change));
     out.push('');
   }
+  if (result.foreign.length > 0) {
+    out.push(`Also different, but not kube-proxy's (not compared rule by rule, not counted as a change): ${result.foreign.join(', ')}`, '');
+  }
   out.push(summary(result));
   return `${out.join('\n')}\n`;
 }
 
 function summary(result: DiffResult): string {
-  if (!result.changed) return `no change: ${result.fates.traced} probes have the same fate, and the rules are the same`;
+  if (!result.changed) return `no change: ${result.fates.traced} probes have the same fate, and kube-proxy's rules are the same`;
   const fates = result.fates.changes.length;
   const rules = result.rules.length;
   return `${fates} of ${result.fates.traced} probes change fate; ${rules} ${result.mode === 'nftables' ? 'chains, sets or maps' : 'chains'} change`;

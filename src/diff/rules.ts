@@ -33,6 +33,16 @@ export interface RuleChange {
   ordered: boolean;
 }
 
+/**
+ * What kube-proxy would change, object by object, and the objects of others (chains not named KUBE-*, rules in
+ * built-in chains that do not jump to KUBE-*, tables other than kube-proxy's) that differ too, by name only:
+ * kube-proxy does not write them, but a dump of a node holds them.
+ */
+export interface RuleDiff {
+  changes: RuleChange[];
+  foreign: string[];
+}
+
 /** A sequence of lines to compare: `keys` decide equality, `texts` are printed. */
 interface Lines {
   keys: string[];
@@ -42,7 +52,7 @@ interface Lines {
 const NO_LINES: Lines = { keys: [], texts: [] };
 
 /** Compares one chain's rules in order; undefined when nothing changed. */
-function orderedChange(table: string, kind: RuleChange['kind'], name: string, before: Lines | undefined, after: Lines | undefined, declaration: { before?: string; after?: string }): RuleChange | undefined {
+function orderedChange(table: string, kind: RuleChange['kind'], name: string, before: Lines | undefined, after: Lines | undefined, declaration: { before?: string; after?: string } = {}): RuleChange | undefined {
   const old = before ?? NO_LINES;
   const now = after ?? NO_LINES;
   const edits = diffKeys(old.keys, now.keys);
@@ -66,10 +76,11 @@ function orderedChange(table: string, kind: RuleChange['kind'], name: string, be
 // ---------------------------------------------------------------------------------------------------------
 // iptables
 
-export function diffIptablesRules(before: IptablesRuleset, after: IptablesRuleset): RuleChange[] {
+export function diffIptablesRules(before: IptablesRuleset, after: IptablesRuleset): RuleDiff {
   const old = applyRuleset(before);
   const now = applyRuleset(after);
   const changes: RuleChange[] = [];
+  const foreign: string[] = [];
   for (const tableName of unionInOrder([...old.keys()], [...now.keys()])) {
     const oldTable = old.get(tableName);
     const newTable = now.get(tableName);
@@ -77,18 +88,39 @@ export function diffIptablesRules(before: IptablesRuleset, after: IptablesRulese
     for (const chain of chainNames) {
       const a = oldTable?.chains.get(chain);
       const b = newTable?.chains.get(chain);
-      const change = orderedChange(
-        tableName,
-        'chain',
-        chain,
-        a ? iptablesLines(a.rules, before.family) : undefined,
-        b ? iptablesLines(b.rules, after.family) : undefined,
-        { before: policyText(tableName, chain, a?.decl.policy), after: policyText(tableName, chain, b?.decl.policy) },
-      );
+      const builtin = isBuiltinChain(tableName, chain);
+      if (!builtin && !chain.startsWith(KUBE_PREFIX)) {
+        const same = a && b && sameKeys(iptablesLines(a.rules, before.family), iptablesLines(b.rules, after.family));
+        if (!same) foreign.push(`${tableName} ${chain}`);
+        continue;
+      }
+      // Built-in chains hold kube-proxy's jumps among everyone else's rules; only the jumps are kube-proxy's.
+      const ours = (rules: readonly Rule[] | undefined) => (builtin ? (rules ?? []).filter(jumpsToKubeProxy) : rules);
+      if (builtin) {
+        const theirs = (rules: readonly Rule[] | undefined) => (rules ?? []).filter((r) => !jumpsToKubeProxy(r));
+        const samePolicy = (a?.decl.policy ?? 'ACCEPT') === (b?.decl.policy ?? 'ACCEPT');
+        if (!samePolicy || !sameKeys(iptablesLines(theirs(a?.rules), before.family), iptablesLines(theirs(b?.rules), after.family))) {
+          foreign.push(`${tableName} ${chain} (its policy or rules that are not kube-proxy's)`);
+        }
+      }
+      const rulesA = ours(a?.rules);
+      const rulesB = ours(b?.rules);
+      const change = orderedChange(tableName, 'chain', chain, rulesA && iptablesLines(rulesA, before.family), rulesB && iptablesLines(rulesB, after.family));
       if (change) changes.push(change);
     }
   }
-  return changes;
+  return { changes, foreign };
+}
+
+/** kube-proxy (and kubelet, which kube-proxy backs up) name their chains KUBE-*. */
+const KUBE_PREFIX = 'KUBE-';
+
+function jumpsToKubeProxy(rule: Rule): boolean {
+  return rule.target?.name.startsWith(KUBE_PREFIX) ?? false;
+}
+
+function sameKeys(a: Lines, b: Lines): boolean {
+  return a.keys.length === b.keys.length && a.keys.every((k, i) => k === b.keys[i]);
 }
 
 function chainNamesOf(table: KernelTable | undefined): string[] {
@@ -111,22 +143,22 @@ function iptablesLines(rules: readonly Rule[], family: IptablesRuleset['family']
   };
 }
 
-/** `:INPUT DROP`; user chains have no policy (`-`), a built-in without one is ACCEPT. */
-function policyText(table: string, chain: string, policy: string | undefined): string {
-  return `:${chain} ${policy ?? (isBuiltinChain(table, chain) ? 'ACCEPT' : '-')}`;
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // nftables
 
-export function diffNftRules(before: NftRuleset, after: NftRuleset): RuleChange[] {
+export function diffNftRules(before: NftRuleset, after: NftRuleset): RuleDiff {
   const key = (t: NftTable) => `${t.family} ${t.name}`;
   const old = new Map(before.tables.map((t) => [key(t), t]));
   const now = new Map(after.tables.map((t) => [key(t), t]));
   const changes: RuleChange[] = [];
+  const foreign: string[] = [];
   for (const tableName of unionInOrder([...old.keys()], [...now.keys()])) {
     const a = old.get(tableName);
     const b = now.get(tableName);
+    if ((a ?? b)?.name !== KUBE_PROXY_TABLE) {
+      if (!a || !b || renderNftDump({ tables: [a] }) !== renderNftDump({ tables: [b] })) foreign.push(`table ${tableName}`);
+      continue;
+    }
     for (const chain of unionInOrder(namesOf(a?.chains), namesOf(b?.chains)).sort(compareBytes)) {
       const oldChain = a?.chains.find((c) => c.name === chain);
       const newChain = b?.chains.find((c) => c.name === chain);
@@ -148,8 +180,11 @@ export function diffNftRules(before: NftRuleset, after: NftRuleset): RuleChange[
       if (change) changes.push(change);
     }
   }
-  return changes;
+  return { changes, foreign };
 }
+
+/** kube-proxy's nftables mode keeps everything in its own table (`ip kube-proxy`, `ip6 kube-proxy`). */
+const KUBE_PROXY_TABLE = 'kube-proxy';
 
 function nftChainLines(table: NftTable, chain: NftChain): Lines {
   const prefix = `add rule ${table.family} ${table.name} ${chain.name}`;
