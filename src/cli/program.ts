@@ -11,6 +11,7 @@ import { registerExercises } from './exercises.js';
 import { addDoctorOptions, runDoctor } from './doctor.js';
 import { describeDiffOptions, runDiff } from './diff.js';
 import { collectTrace, runReport } from './report.js';
+import { describeLabOptions, runLabCommand } from './lab.js';
 import type { CliIO } from './io.js';
 import { VERSION } from '../version.js';
 
@@ -90,6 +91,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .addOption(new Option('--mode <mode>', 'proxy mode').choices(['iptables', 'nftables']).default('iptables'))
     .option('--node-config <file>', "node settings; a folder's node.yaml is used by default");
   addNodeFlags(report).action(async (inputs: string[], options) => setExit(await runReport(inputs, options, io)));
+
+  const lab = program
+    .command('lab')
+    .description('the real kernel as referee: build namespaces, load the rules, send the flows, compare with trace (needs root)')
+    .argument('[inputs...]', 'manifest files or folders');
+  for (const [flags, description] of describeLabOptions()) lab.option(flags, description);
+  addNodeFlags(lab).action(async (inputs: string[], options) => setExit(await runLabCommand(inputs, options, io)));
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
