@@ -177,6 +177,14 @@ describe('kproxy diff: manifests against rule dumps', () => {
     expect(code).toBe(0);
   });
 
+  it('reads a dump from standard input (-)', async () => {
+    const dump = readFileSync(await compiled('kubia-scaled', '--format', 'save'), 'utf8');
+    const run = await kproxy(['diff', fixture('kubia'), '-'], dump);
+    expect(run.stdout).toContain('kproxy diff (iptables mode): ' + fixture('kubia') + ' → -');
+    expect(run.stdout).toContain('nat KUBE-SEP-NVA3MVU74KFKQBN6: chain removed');
+    expect(run.code).toBe(1);
+  });
+
   it('--old-rules names the dump; the manifests fill the other side', async () => {
     const dump = await compiled('kubia', '--format', 'save');
     const { code, json } = await diffJson(fixture('kubia-scaled'), '--old-rules', dump);

@@ -14,7 +14,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { collectProbes, diffNodes, renderDiffText, type DiffSide, type Probe, type SourceClass } from '../diff/index.js';
+import { collectProbes, diffNodes, renderDiffText, type DiffSide, type Probe, type SourceClass, type Tracer } from '../diff/index.js';
 import type { IptablesRuleset } from '../ir/iptables.js';
 import type { NftRuleset } from '../ir/nftables.js';
 import { usage } from './compile.js';
@@ -72,32 +72,8 @@ export async function runDiff(inputs: readonly string[], options: DiffCommandOpt
       return undefined;
     }
   };
-
-  const forced = [options.oldRules, options.newRules];
-  const free = forced.filter((f) => f === undefined).length;
-  if (inputs.length !== free) {
-    return usage(io, `give ${free === 2 ? 'two inputs (old and new)' : free === 1 ? 'one input besides the --old-rules/--new-rules file' : 'no positional input with both --old-rules and --new-rules'}, not ${inputs.length}`);
-  }
-  if ([...inputs, ...forced].filter((p) => p === '-').length > 1) return usage(io, '- (standard input) given more than once');
-  const positional = [...inputs];
-  const specs: SideSpec[] = [];
-  for (const rulesFile of forced) {
-    if (rulesFile !== undefined) {
-      const text = read(rulesFile);
-      if (text === undefined) return usage(io, `cannot read ${rulesFile}`);
-      specs.push({ path: rulesFile, rules: { text, flavour: sniffRules(text) } });
-      continue;
-    }
-    const path = positional.shift() as string;
-    if (path !== '-' && isDirectory(path)) {
-      specs.push({ path });
-      continue;
-    }
-    const text = read(path);
-    if (text === undefined) return usage(io, `${path}: no such file or folder`);
-    const flavour = sniffRules(text);
-    specs.push(flavour ? { path, rules: { text, flavour } } : { path });
-  }
+  const specs = readSides(inputs, options, read);
+  if (!Array.isArray(specs)) return usage(io, specs.usageError);
 
   const sniffed = specs.map((s) => s.rules?.flavour).filter((f) => f !== undefined);
   const mode = options.mode ?? (sniffed.includes('nftables') ? 'nftables' : 'iptables');
@@ -153,6 +129,40 @@ export async function runDiff(inputs: readonly string[], options: DiffCommandOpt
   return result.changed ? 1 : 0;
 }
 
+/**
+ * The two sides from the command line: `--old-rules`/`--new-rules` take their side, the positional arguments
+ * fill the others in order. Files are read here to tell rule dumps from manifests; folders are manifests.
+ */
+function readSides(inputs: readonly string[], options: DiffCommandOptions, read: (path: string) => string | undefined): SideSpec[] | { usageError: string } {
+  const forced = [options.oldRules, options.newRules];
+  const free = forced.filter((f) => f === undefined).length;
+  if (inputs.length !== free) {
+    const wanted = free === 2 ? 'two inputs (old and new)' : free === 1 ? 'one input besides the --old-rules/--new-rules file' : 'no positional input with both --old-rules and --new-rules';
+    return { usageError: `give ${wanted}, not ${inputs.length}` };
+  }
+  if ([...inputs, ...forced].filter((p) => p === '-').length > 1) return { usageError: '- (standard input) given more than once' };
+  const positional = [...inputs];
+  const specs: SideSpec[] = [];
+  for (const rulesFile of forced) {
+    if (rulesFile !== undefined) {
+      const text = read(rulesFile);
+      if (text === undefined) return { usageError: `cannot read ${rulesFile}` };
+      specs.push({ path: rulesFile, rules: { text, flavour: sniffRules(text) } });
+      continue;
+    }
+    const path = positional.shift() as string;
+    if (path !== '-' && isDirectory(path)) {
+      specs.push({ path });
+      continue;
+    }
+    const text = read(path);
+    if (text === undefined) return { usageError: `${path}: no such file or folder` };
+    const flavour = sniffRules(text);
+    specs.push(flavour ? { path, rules: { text, flavour } } : { path });
+  }
+  return specs;
+}
+
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -172,8 +182,11 @@ function folderNodeConfig(path: string): string | undefined {
   }
 }
 
+/** A prepared node as diff/ sees it: its walker, its node model, its manifests, its rules. */
 function diffSide(node: PreparedNode, mode: 'iptables' | 'nftables'): DiffSide {
-  const common = { trace: (spec: Parameters<typeof traceWith>[1], options?: Parameters<typeof traceWith>[2]) => traceWith(node.emu, spec, options), node: node.emu.node, ...(node.cluster ? { cluster: node.cluster } : {}) };
+  const trace: Tracer = (spec, options) => traceWith(node.emu, spec, options);
+  const common = { trace, node: node.emu.node, ...(node.cluster ? { cluster: node.cluster } : {}) };
+  // prepareNode built the ruleset of the mode it was asked for.
   return mode === 'nftables' ? { ...common, mode, ruleset: node.ruleset as NftRuleset } : { ...common, mode, ruleset: node.ruleset as IptablesRuleset };
 }
 
