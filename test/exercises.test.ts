@@ -108,6 +108,8 @@ describe('every exercise, answered with --answer', () => {
       'loadbalancer-ip': '10.244.1.5:8080, 10.244.1.6:8080, 10.244.2.7:8080',
       'endpoints-without-selector': '11.11.11.11:80, 22.22.22.22:80',
       externalname: 'b',
+      'ingress-backends': '10.244.1.5:8080, 10.244.1.6:8080, 10.244.2.7:8080',
+      'ingress-unknown-host': 'b',
     };
     for (const exercise of EXERCISES) expect([exercise.slug, (await solution(exercise.slug)).expected]).toEqual([exercise.slug, expected[exercise.slug]]);
   });
@@ -231,6 +233,12 @@ describe('answers come from tracing the rules', () => {
       text.replace('  type: ExternalName\n  externalName: maps.googleapis.com\n', '  clusterIP: 10.96.0.21\n'),
     );
     expect((await solution('externalname', ['--rulesets', root])).expected).toBe('c');
+  });
+
+  it('an Ingress rule for the other host: the request for it reaches the pods, kubia.example.com gets a 404', async () => {
+    const root = variant('ingress-other-host', 'kubia-ingress', (text) => text.replace('  - host: kubia.example.com\n', '  - host: other.example.com\n'));
+    expect((await solution('ingress-unknown-host', ['--rulesets', root])).expected).toBe('c');
+    expect((await solution('ingress-backends', ['--rulesets', root])).expected).toBe('none');
   });
 
   it('an exercise whose Service is gone says so (exit 1)', async () => {

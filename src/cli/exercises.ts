@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { explainTrace } from '../emulate/explain.js';
 import { nftAfterword } from '../emulate/nft/index.js';
 import { EXERCISES } from '../exercises/catalog.js';
+import { explainUrlTrace } from '../ingress/explain.js';
 import { exerciseJson, explanationLines, listLines, questionLines, setupLines, verdictLines, type RunContext } from '../exercises/present.js';
 import { ExerciseError, expectedAnswer, findExercise, isCorrect, observe, parseAnswer, type Answer, type Lab } from '../exercises/run.js';
 import type { Exercise } from '../exercises/types.js';
@@ -141,15 +142,16 @@ function prepareExercise(key: string, options: ExercisesOptions, io: CliIO): Pre
   if (!existsSync(folder)) return { ok: false, exitCode: usage(io, `exercise ${number} needs the ruleset ${folder}, which does not exist`) };
   const prepared = prepareNode([folder], { mode: exercise.mode }, io);
   if (!prepared.ok) return prepared;
-  const { emu, cluster } = prepared.node;
+  const { emu, cluster, config } = prepared.node;
   if (!cluster) return { ok: false, exitCode: usage(io, `${folder} holds no manifests`) };
   // Printed names: as given with --rulesets, else relative to the folder holding rulesets/ ("rulesets/kubia/...").
   const shown = (file: string) => (options.rulesets ? join(options.rulesets, relative(root, file)) : relative(dirname(root), file));
-  const lab: Lab = { node: emu.node, cluster, trace: (spec, traceOptions) => traceWith(emu, spec, traceOptions) };
+  const lab: Lab = { node: emu.node, config, cluster, trace: (spec, traceOptions) => traceWith(emu, spec, traceOptions) };
   try {
     const obs = observe(exercise, lab);
     const expected = expectedAnswer(exercise, obs);
     const afterword = isNftEmulator(emu) ? nftAfterword(obs.detail, emu, cluster) : undefined;
+    const packetText = explainTrace(obs.detail, emu, { cluster, ...(afterword ? { afterword } : {}) });
     const ctx: RunContext = {
       exercise,
       number,
@@ -157,7 +159,7 @@ function prepareExercise(key: string, options: ExercisesOptions, io: CliIO): Pre
       node: { name: emu.node.name, ...(emu.node.primaryIP ? { ip: emu.node.primaryIP.text } : {}) },
       sources: readInputs([folder], io.readStdin).sources.map((s) => ({ ...s, file: shown(s.file) })),
       obs,
-      traceText: explainTrace(obs.detail, emu, { cluster, ...(afterword ? { afterword } : {}) }),
+      traceText: obs.http ? explainUrlTrace(obs.http, packetText) : packetText,
     };
     return { ok: true, ctx, expected };
   } catch (e) {

@@ -1,10 +1,12 @@
 /**
  * The exercises, in the order of the notes (../shared/seed/k8s-service-notes.txt): ping, balancing, named ports,
- * session affinity, NodePort, externalTrafficPolicy, LoadBalancer, Endpoints without a selector, ExternalName.
+ * session affinity, NodePort, externalTrafficPolicy, LoadBalancer, Endpoints without a selector, ExternalName,
+ * Ingress.
  * Each names a packet and a question; the right answer is always derived from the trace (`holds`, `derive`,
  * or the endpoints the trace reaches), never written down here.
  */
 import type { Outcome } from '../emulate/trace.js';
+import type { UrlOutcome } from '../ingress/trace.js';
 import type { Choice, Exercise, Observation } from './types.js';
 
 /** A client pod on this node (node-1's pod network is 10.244.1.0/24; the kubia pods are .5 and .6). */
@@ -54,7 +56,7 @@ function pingExercise(mode: 'iptables' | 'nftables'): Exercise {
     ruleset: 'kubia',
     mode,
     show: [{ kind: 'Service', name: 'kubia', keys: ['clusterIP', 'port'] }],
-    probe: { protocol: 'icmp', source: CLIENT_POD, target: { service: 'kubia', via: 'dns' }, run: { kind: 'once' } },
+    probe: { kind: 'packet', protocol: 'icmp', source: CLIENT_POD, target: { service: 'kubia', via: 'dns' }, run: { kind: 'once' } },
     situation: (obs) => [
       `kube-proxy runs in ${mode} mode. A pod on this node (${obs.spec.source}) runs \`ping kubia\`;`,
       `cluster DNS answers ${obs.target.address}, the Service's ClusterIP.`,
@@ -85,9 +87,29 @@ function nodePortScenario(service: string, keys: string[]): Pick<Exercise, 'rule
     ruleset: service,
     mode: 'iptables',
     show: [{ kind: 'Service', name: service, keys }],
-    probe: { protocol: 'tcp', source: OUTSIDE_CLIENT, origin: 'external', target: { service, via: 'nodePort' }, run: { kind: 'once' } },
+    probe: { kind: 'packet', protocol: 'tcp', source: OUTSIDE_CLIENT, origin: 'external', target: { service, via: 'nodePort' }, run: { kind: 'once' } },
     situation: (obs) => [`A client outside the cluster (${obs.spec.source}) connects to this node, ${obs.target.address}:${obs.target.port}.`],
   };
+}
+
+/** The Ingress exercises' request: a browser outside the cluster asks the notes' host for `path` on `host`. */
+function ingressScenario(host: string, path: string): Pick<Exercise, 'ruleset' | 'mode' | 'show' | 'probe'> {
+  return {
+    ruleset: 'kubia-ingress',
+    mode: 'iptables',
+    show: [{ kind: 'Ingress', name: 'kubia', keys: ['host', 'path', 'pathType', 'number', 'ip'] }],
+    probe: { kind: 'http', scheme: 'http', host, path, source: OUTSIDE_CLIENT, origin: 'external' },
+  };
+}
+
+/** The backend endpoints that answer an HTTP request, over all its outcomes. */
+function answeringEndpoints(obs: Observation): string[] {
+  return [...new Set((obs.http?.trace.outcomes ?? []).flatMap((o) => (o.result === 'endpoint' ? [o.endpoint] : [])))];
+}
+
+/** Share of requests that end in `result` (an HTTP status, an endpoint, ...). */
+function httpShare(obs: Observation, matches: (o: UrlOutcome) => boolean): number {
+  return (obs.http?.trace.outcomes ?? []).filter(matches).reduce((sum, o) => sum + o.probability, 0);
 }
 
 const ENDPOINTS_QUESTION = 'Name every pod address and port (ip:port, comma-separated) the connection can be sent to.';
@@ -102,7 +124,7 @@ export const EXERCISES: readonly Exercise[] = [
     ruleset: 'kubia-multiport',
     mode: 'iptables',
     show: [{ kind: 'Service', name: 'kubia', keys: ['name', 'port', 'targetPort'] }],
-    probe: { protocol: 'tcp', source: CLIENT_POD, target: { service: 'kubia', via: 'dns', portName: 'https' }, run: { kind: 'once' } },
+    probe: { kind: 'packet', protocol: 'tcp', source: CLIENT_POD, target: { service: 'kubia', via: 'dns', portName: 'https' }, run: { kind: 'once' } },
     situation: (obs) => [
       `A pod on this node (${obs.spec.source}) opens a TCP connection to kubia:${obs.target.port} (${obs.target.address}:${obs.target.port}).`,
       'Some of the Service\'s pods run on this node, some on another.',
@@ -122,7 +144,7 @@ export const EXERCISES: readonly Exercise[] = [
     ruleset: 'kubia-named-ports',
     mode: 'iptables',
     show: [{ kind: 'Service', name: 'kubia', keys: ['name', 'port', 'targetPort'] }],
-    probe: { protocol: 'tcp', source: CLIENT_POD, target: { service: 'kubia', via: 'dns', portName: 'https' }, run: { kind: 'once' } },
+    probe: { kind: 'packet', protocol: 'tcp', source: CLIENT_POD, target: { service: 'kubia', via: 'dns', portName: 'https' }, run: { kind: 'once' } },
     situation: (obs) => [
       `The Service's targetPorts are names (http, https); each Pod's containers say which port numbers they stand for.`,
       `A pod (${obs.spec.source}) connects to kubia:${obs.target.port} (${obs.target.address}:${obs.target.port}).`,
@@ -142,7 +164,7 @@ export const EXERCISES: readonly Exercise[] = [
     ruleset: 'kubia',
     mode: 'iptables',
     show: [{ kind: 'Service', name: 'kubia', keys: ['sessionAffinity'] }],
-    probe: { protocol: 'tcp', source: CLIENT_POD, target: { service: 'kubia', via: 'dns' }, run: { kind: 'connections', count: 6, interval: 1, seed: 1 } },
+    probe: { kind: 'packet', protocol: 'tcp', source: CLIENT_POD, target: { service: 'kubia', via: 'dns' }, run: { kind: 'connections', count: 6, interval: 1, seed: 1 } },
     situation: (obs) => [
       `One client (${obs.spec.source}) opens ${obs.series?.length ?? 0} new TCP connections to kubia:${obs.target.port}, one second apart,`,
       'each from a new source port (so conntrack does not tie them together).',
@@ -163,7 +185,7 @@ export const EXERCISES: readonly Exercise[] = [
     ruleset: 'kubia',
     mode: 'iptables',
     show: [{ kind: 'Service', name: 'kubia', keys: ['sessionAffinity', 'timeoutSeconds'] }],
-    probe: { protocol: 'tcp', source: CLIENT_POD, target: { service: 'kubia', via: 'dns' }, run: { kind: 'reconnect', after: 4 * 3600 } },
+    probe: { kind: 'packet', protocol: 'tcp', source: CLIENT_POD, target: { service: 'kubia', via: 'dns' }, run: { kind: 'reconnect', after: 4 * 3600 } },
     situation: (obs) => [
       `A client (${obs.spec.source}) connected to kubia:${obs.target.port} and was sent to ${obs.first}.`,
       'It opens a new connection 4 hours later (no traffic in between).',
@@ -253,7 +275,7 @@ export const EXERCISES: readonly Exercise[] = [
     ruleset: 'kubia-loadbalancer',
     mode: 'iptables',
     show: [{ kind: 'Service', name: 'kubia-loadbalancer', keys: ['type', 'ip', 'nodePort'] }],
-    probe: { protocol: 'tcp', source: OUTSIDE_CLIENT, origin: 'external', target: { service: 'kubia-loadbalancer', via: 'loadBalancer' }, run: { kind: 'once' } },
+    probe: { kind: 'packet', protocol: 'tcp', source: OUTSIDE_CLIENT, origin: 'external', target: { service: 'kubia-loadbalancer', via: 'loadBalancer' }, run: { kind: 'once' } },
     situation: (obs) => [
       `The cloud load balancer (${obs.target.address}) hands a client's packet (${obs.spec.source} → ${obs.target.address}:${obs.target.port}) to this node`,
       'without rewriting its destination.',
@@ -276,7 +298,7 @@ export const EXERCISES: readonly Exercise[] = [
       { kind: 'Service', name: 'google-map', keys: ['clusterIP', 'port'] },
       { kind: 'Endpoints', name: 'google-map', keys: ['ip', 'port'] },
     ],
-    probe: { protocol: 'tcp', source: CLIENT_POD, target: { service: 'google-map', via: 'dns' }, run: { kind: 'once' } },
+    probe: { kind: 'packet', protocol: 'tcp', source: CLIENT_POD, target: { service: 'google-map', via: 'dns' }, run: { kind: 'once' } },
     situation: (obs) => [`A pod (${obs.spec.source}) connects to google-map:${obs.target.port} (${obs.target.address}:${obs.target.port}).`],
     question: 'Name every address and port (ip:port, comma-separated) the connection can be sent to.',
     ask: { kind: 'endpoints' },
@@ -293,7 +315,7 @@ export const EXERCISES: readonly Exercise[] = [
     ruleset: 'google-map-externalname',
     mode: 'iptables',
     show: [{ kind: 'Service', name: 'google-map', keys: ['type', 'externalName'] }],
-    probe: { protocol: 'tcp', source: CLIENT_POD, target: { service: 'google-map', via: 'dns' }, run: { kind: 'once' } },
+    probe: { kind: 'packet', protocol: 'tcp', source: CLIENT_POD, target: { service: 'google-map', via: 'dns' }, run: { kind: 'once' } },
     situation: (obs) => [`A pod (${obs.spec.source}) runs \`curl http://google-map:${obs.target.port}/\`.`],
     question: 'What do cluster DNS and kube-proxy do with it?',
     ask: {
@@ -317,6 +339,57 @@ export const EXERCISES: readonly Exercise[] = [
           text: 'The node refuses the connection: the Service has no endpoints.',
           holds: (obs) => obs.outcomes.every((o) => o.result === 'rejected'),
           why: (obs) => [`${obs.target.address}:${obs.target.port} is a Service with no endpoints: kube-proxy rejects new connections to it.`],
+        },
+      ],
+    },
+  },  {
+    slug: 'ingress-backends',
+    topic: 'ingress',
+    title: 'Which pods answer a request through an Ingress',
+    ...ingressScenario('kubia.example.com', '/foo'),
+    situation: (obs) => [
+      `A browser outside the cluster (${obs.spec.source}) asks for http://kubia.example.com/foo; DNS sends it to ${obs.target.address}:${obs.target.port}.`,
+      'An ingress-nginx controller runs in the cluster behind its own LoadBalancer Service.',
+    ],
+    question: 'Name every pod address and port (ip:port, comma-separated) that can answer the request.',
+    ask: { kind: 'endpoints', derive: answeringEndpoints },
+    explain: (obs) => [
+      `kube-proxy sends the connection to the controller (${obs.endpoints.join(', ')}); the controller picks the Ingress rule`,
+      `by Host and path and proxies to ${answeringEndpoints(obs).join(', ')} itself, over a connection of its own.`,
+      'It talks to the endpoints directly, not to the backend Service\'s ClusterIP: one address (the controller\'s) serves',
+      'many Services, which is why an Ingress needs only one load balancer IP.',
+    ],
+  },
+  {
+    slug: 'ingress-unknown-host',
+    topic: 'ingress',
+    title: 'A request for a host no Ingress names',
+    ...ingressScenario('other.example.com', '/'),
+    situation: (obs) => [
+      `A browser outside the cluster (${obs.spec.source}) asks for http://other.example.com/, and that name, too, resolves to`,
+      `${obs.target.address}:${obs.target.port}, the address the kubia Ingress is served on.`,
+    ],
+    question: 'What happens to the request?',
+    ask: {
+      kind: 'choice',
+      choices: [
+        {
+          text: "kube-proxy drops it: it has no rule for that host name.",
+          holds: (obs) => httpShare(obs, (o) => o.result === 'not-reached') === 1,
+          why: () => ['No connection reaches a controller Pod, so no HTTP server ever sees the request.'],
+        },
+        {
+          text: 'It reaches the controller, which answers 404 itself: no Ingress rule matches the host.',
+          holds: (obs) => httpShare(obs, (o) => o.result === 'status' && o.status === 404) === 1,
+          why: (obs) => [
+            `kube-proxy has no idea of host names: it DNATs the connection to the controller (${obs.endpoints.join(', ')}) like any other.`,
+            'The controller reads the Host header, finds no rule for other.example.com, and its default backend answers 404.',
+          ],
+        },
+        {
+          text: 'It reaches the kubia pods, like every request sent to that address.',
+          holds: (obs) => httpShare(obs, (o) => o.result === 'endpoint') > 0,
+          why: (obs) => [`The controller proxies it to ${answeringEndpoints(obs).join(', ')}: a rule (or the default backend) sends this host there.`],
         },
       ],
     },

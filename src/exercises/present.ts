@@ -19,7 +19,7 @@ export interface RunContext {
   /** The ruleset's manifests (file names as they should be printed). */
   sources: readonly Source[];
   obs: Observation;
-  /** `explainTrace` of the traced packet (hop by hop, outcomes, closing remarks). */
+  /** `explainTrace` of the traced packet (hop by hop, outcomes, closing remarks); `explainUrlTrace` for a request. */
   traceText: string;
 }
 
@@ -59,20 +59,27 @@ export function explanationLines(ctx: RunContext, expected: Answer): string[] {
     if (choice) lines.push(`Answer ${letter(expected.index)}: ${choice.text}`, ...choice.why(obs));
   } else lines.push(`Answer: ${formatAnswer(expected)}`);
   if (exercise.explain) lines.push(...exercise.explain(obs));
-  lines.push('', `What the trace shows (\`${traceCommand(ctx)}\`${exercise.probe.run.kind === 'once' ? '' : ', last connection'}):`);
+  const series = exercise.probe.kind === 'packet' && exercise.probe.run.kind !== 'once';
+  lines.push('', `What the trace shows (\`${traceCommand(ctx)}\`${series ? ', last connection' : ''}):`);
   lines.push(...outcomeSection(ctx.traceText).map((l) => (l === '' ? l : `  ${l}`)));
   return lines;
 }
 
-/** The `kproxy trace` command that shows the same packet (sampled, for connection series). */
+/** The `kproxy trace` command that shows the same packet (sampled, for connection series) or request. */
 export function traceCommand(ctx: RunContext): string {
   const { spec } = ctx.obs;
-  const run = ctx.exercise.probe.run;
+  const probe = ctx.exercise.probe;
+  const mode = ctx.exercise.mode !== 'iptables' ? [`--mode ${ctx.exercise.mode}`] : [];
+  if (probe.kind === 'http') {
+    const from = probe.origin === 'external' ? 'outside' : probe.origin;
+    return ['kproxy trace', ctx.rulesetLabel, `--url ${probe.scheme}://${probe.host}${probe.path}`, `--from ${from}`, `--src ${probe.source}`, ...mode].join(' ');
+  }
   const words = ['kproxy trace', ctx.rulesetLabel, `--src ${spec.source}`, `--dst ${spec.destination}`];
   if (spec.destinationPort !== undefined) words.push(`--dport ${spec.destinationPort}`);
   if (spec.protocol !== 'tcp') words.push(`--proto ${spec.protocol}`);
   if (spec.origin) words.push(`--from ${spec.origin}`);
-  if (ctx.exercise.mode !== 'iptables') words.push(`--mode ${ctx.exercise.mode}`);
+  words.push(...mode);
+  const run = probe.run;
   if (run.kind === 'connections') words.push(`--connections ${run.count} --interval ${run.interval} --seed ${run.seed}`);
   if (run.kind === 'reconnect') words.push(`--connections 2 --interval ${run.after}`);
   return words.join(' ');
@@ -101,7 +108,7 @@ export function exerciseJson(ctx: RunContext, reveal: { expected: Answer } | und
     answerKind: exercise.ask.kind,
     answerFormat: answerFormat(exercise.ask),
     ...(given ? { answer: given.text, correct: given.correct } : {}),
-    ...(reveal ? { expected: formatAnswer(reveal.expected), explanation: explanationLines(ctx, reveal.expected), trace: obs.detail.trace } : {}),
+    ...(reveal ? { expected: formatAnswer(reveal.expected), explanation: explanationLines(ctx, reveal.expected), trace: obs.http?.trace ?? obs.detail.trace } : {}),
     ...(reveal && obs.series ? { connections: obs.series } : {}),
     ...(reveal && obs.first ? { firstConnection: obs.first } : {}),
   };

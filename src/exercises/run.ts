@@ -10,12 +10,16 @@ import { resolveDestination } from '../emulate/resolve.js';
 import { sampleConnectionsWith } from '../emulate/scenario.js';
 import { commitEffects, emptyState } from '../emulate/state.js';
 import type { Outcome, TraceDetail, TraceOptions } from '../emulate/trace.js';
+import { traceUrl } from '../ingress/trace.js';
+import type { NodeConfig } from '../model/node-config.js';
 import { parseIP } from '../net/ip.js';
-import type { Ask, Exercise, Observation, Probe, ResolvedTarget } from './types.js';
+import type { Ask, Exercise, HttpProbe, Observation, PacketProbe, ResolvedTarget } from './types.js';
 
 /** One node's rules, ready to trace (built by the CLI from the exercise's ruleset and mode). */
 export interface Lab {
   node: NodeModel;
+  /** The node settings the rules were compiled for (the Ingress walk reads them). */
+  config: NodeConfig;
   cluster: Cluster;
   trace(spec: PacketSpec, options?: TraceOptions): TraceDetail;
 }
@@ -34,7 +38,7 @@ export function findExercise(catalog: readonly Exercise[], key: string): { exerc
   return exercise ? { exercise, number: index + 1 } : undefined;
 }
 
-export function resolveTarget(probe: Probe, lab: Lab): ResolvedTarget {
+export function resolveTarget(probe: PacketProbe, lab: Lab): ResolvedTarget {
   const { target } = probe;
   const namespace = target.namespace ?? 'default';
   const service = lab.cluster.services.find((s) => s.name === target.service && s.namespace === namespace);
@@ -79,7 +83,15 @@ export function reached(path: Outcome | undefined): string {
 
 /** Runs the exercise's probe through the lab and gathers what the question needs. */
 export function observe(exercise: Exercise, lab: Lab): Observation {
+  const trace = (packet: PacketSpec, options?: TraceOptions): TraceDetail => {
+    try {
+      return lab.trace(packet, options);
+    } catch (e) {
+      throw new ExerciseError((e as Error).message);
+    }
+  };
   const probe = exercise.probe;
+  if (probe.kind === 'http') return observeHttp(probe, lab, trace);
   const target = resolveTarget(probe, lab);
   const spec: PacketSpec = {
     protocol: probe.protocol,
@@ -87,13 +99,6 @@ export function observe(exercise: Exercise, lab: Lab): Observation {
     destination: target.address,
     ...(hasPorts(probe.protocol) && target.port !== undefined ? { destinationPort: target.port } : {}),
     ...(probe.origin ? { origin: probe.origin } : {}),
-  };
-  const trace = (packet: PacketSpec, options?: TraceOptions): TraceDetail => {
-    try {
-      return lab.trace(packet, options);
-    } catch (e) {
-      throw new ExerciseError((e as Error).message);
-    }
   };
   const run = probe.run;
   let detail: TraceDetail;
@@ -121,9 +126,37 @@ export function observe(exercise: Exercise, lab: Lab): Observation {
       break;
     }
   }
-  const outcomes = detail.trace.outcomes;
-  const endpoints = [...new Set(outcomes.map((o) => o.dnat).filter((d): d is string => d !== null))].sort(byAddress);
-  return { target, spec, detail, outcomes, endpoints, ...extra };
+  return { target, spec, detail, outcomes: detail.trace.outcomes, endpoints: dnatTargets(detail.trace.outcomes), ...extra };
+}
+
+/** The Ingress walk (src/ingress) with kube-proxy's hop traced by the lab; `endpoints` are the controller Pods reached. */
+function observeHttp(probe: HttpProbe, lab: Lab, trace: (spec: PacketSpec) => TraceDetail): Observation {
+  const result = traceUrl({
+    request: { url: `${probe.scheme}://${probe.host}${probe.path}`, scheme: probe.scheme, host: probe.host, path: probe.path, urlPort: undefined },
+    from: probe.origin,
+    cluster: lab.cluster,
+    node: lab.config,
+    source: () => probe.source,
+    tracePacket: trace,
+  });
+  if ('error' in result) throw new ExerciseError(result.error);
+  const detail = result.detail;
+  if (!detail) throw new ExerciseError(`the request to ${probe.host} never reaches kube-proxy's rules: ${result.trace.outcomes.map((o) => o.result).join(', ')}`);
+  const packet = detail.trace.packet;
+  const spec: PacketSpec = {
+    protocol: detail.packet.protocol,
+    source: packet.source,
+    destination: packet.destination,
+    ...(packet.destinationPort !== undefined ? { destinationPort: packet.destinationPort } : {}),
+    origin: packet.origin,
+  };
+  const target: ResolvedTarget = { address: packet.destination, ...(packet.destinationPort !== undefined ? { port: packet.destinationPort } : {}) };
+  return { target, spec, detail, outcomes: detail.trace.outcomes, endpoints: dnatTargets(detail.trace.outcomes), http: result };
+}
+
+/** Distinct DNAT destinations (`ip:port`), in address order. */
+function dnatTargets(outcomes: readonly Outcome[]): string[] {
+  return [...new Set(outcomes.map((o) => o.dnat).filter((d): d is string => d !== null))].sort(byAddress);
 }
 
 function byAddress(a: string, b: string): number {
@@ -153,7 +186,7 @@ export function expectedAnswer(exercise: Exercise, obs: Observation): Answer {
       return { kind: 'choice', index: holding[0] as number };
     }
     case 'endpoints':
-      return { kind: 'endpoints', endpoints: obs.endpoints };
+      return { kind: 'endpoints', endpoints: [...(ask.derive?.(obs) ?? obs.endpoints)].sort(byAddress) };
     case 'yesno': {
       const value = ask.derive(obs);
       if (value === undefined) throw new ExerciseError(`the outcomes differ, so there is no single yes or no (outcomes: ${outcomes()})`);

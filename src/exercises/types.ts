@@ -5,6 +5,7 @@
  */
 import type { Origin, PacketSpec, Proto } from '../emulate/packet.js';
 import type { Outcome, TraceDetail } from '../emulate/trace.js';
+import type { UrlTraceResult } from '../ingress/trace.js';
 
 /** The notes' topics, in the order the notes take them. */
 export type Topic =
@@ -42,7 +43,9 @@ export type ProbeRun =
   /** One connection (its first outcome taken, state committed), then a new one `after` s later, enumerated. */
   | { kind: 'reconnect'; after: number };
 
-export interface Probe {
+/** A packet (or a series of connections) to a Service. */
+export interface PacketProbe {
+  kind: 'packet';
   protocol: Proto;
   /** The client's address. */
   source: string;
@@ -51,9 +54,21 @@ export interface Probe {
   run: ProbeRun;
 }
 
+/** An HTTP request through an Ingress (`kproxy trace --url`): host address, kube-proxy, controller, backend. */
+export interface HttpProbe {
+  kind: 'http';
+  scheme: 'http' | 'https';
+  host: string;
+  path: string;
+  source: string;
+  origin: Origin;
+}
+
+export type Probe = PacketProbe | HttpProbe;
+
 /** What the probe resolved to before tracing. */
 export interface ResolvedTarget {
-  /** The address the client sends to (for ExternalName: a documentation address standing for the CNAME target). */
+  /** The address the client sends to (for ExternalName: a documentation address standing for the CNAME target; for HTTP: the host's address). */
   address: string;
   port?: number;
   /** How the name was answered, when the target was a DNS name. */
@@ -73,6 +88,8 @@ export interface Observation {
   series?: { connection: number; time: number; reached: string }[];
   /** `reconnect`: where the first connection went. */
   first?: string;
+  /** HTTP probes: the whole request (hop 2, kube-proxy's packet to the controller, is `detail`). */
+  http?: UrlTraceResult;
 }
 
 export interface Choice {
@@ -86,8 +103,8 @@ export interface Choice {
 /** The kinds of answers a learner gives, each with the rule that derives the right one from the trace. */
 export type Ask =
   | { kind: 'choice'; choices: Choice[] }
-  /** Every `ip:port` the packet can be DNATed to (comma-separated), or `none`. */
-  | { kind: 'endpoints' }
+  /** Every `ip:port` that can serve the connection (default: the DNAT destinations), comma-separated, or `none`. */
+  | { kind: 'endpoints'; derive?(obs: Observation): string[] }
   | { kind: 'yesno'; derive(obs: Observation): boolean | undefined }
   /** An IP address; any of the derived ones is right (empty = the trace does not fit the question). */
   | { kind: 'address'; derive(obs: Observation): string[] }
