@@ -36,7 +36,7 @@ const CONTROLLER_SELECTORS: [string, string][] = [
 export function findControllers(cluster: Cluster): IngressController[] {
   const found: IngressController[] = [];
   for (const service of cluster.services) {
-    if (service.name.endsWith('-admission') || !webPort(service, 'http') && !webPort(service, 'https')) continue;
+    if (service.name.endsWith('-admission') || (!webPort(service, 'http') && !webPort(service, 'https'))) continue;
     const selected = CONTROLLER_SELECTORS.find(([k, v]) => service.selector?.[k] === v);
     const named = /ingress/.test(service.name) && /controller/.test(service.name);
     if (!selected && !named) continue;

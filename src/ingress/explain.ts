@@ -17,7 +17,7 @@ export function explainUrlTrace(result: UrlTraceResult, kubeProxyText: string | 
     lines.push(`Ingress controller: ingress-nginx behind Service ${controller.service} (${controller.why}); Pods: ${pods}`);
     if (controller.others.length) lines.push(`  also looks like a controller, not used: ${controller.others.join(', ')}`);
   } else {
-    lines.push('Ingress controller: none in the manifests (no ingress-nginx Service; see README "trace --url")');
+    lines.push('Ingress controller: none in the manifests (no Service selecting app.kubernetes.io/name=ingress-nginx, none named *ingress*controller*)');
   }
   if (trace.assumption) lines.push(`  ${trace.assumption}`);
 
@@ -42,8 +42,10 @@ export function explainUrlTrace(result: UrlTraceResult, kubeProxyText: string | 
 
   lines.push('', `Hop 3 — ingress-nginx's rule for Host ${trace.request.host}, path ${route.path}`);
   for (const ignored of trace.routing.ignoredIngresses) lines.push(`  Ingress ${ignored.ingress} is not served: ${ignored.reason}`);
+  for (const assumed of trace.routing.assumed) lines.push(`  ${assumed}`);
   lines.push(`  server ${route.host.server.name}: ${route.host.why}`);
-  lines.push('  locations, as nginx tries them (exact ones, then prefixes longest first):');
+  lines.push('  locations, as nginx tries them (exact ones, then prefixes longest first); ingress-nginx writes Exact p as');
+  lines.push("  `= p`, Prefix p as `p/` plus `= p` (whole path elements), ImplementationSpecific p as `p` (a string prefix):");
   for (const check of route.match.checks) {
     lines.push(`    ${check.matched ? '✓' : '✗'} ${describeLocation(check.location).padEnd(16)} ${check.location.origin}: ${check.why}`);
   }

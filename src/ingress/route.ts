@@ -53,6 +53,8 @@ export interface NginxConfig {
   ignored: { ingress: Ingress; reason: string }[];
   /** Locations a later Ingress path wanted but an earlier one already had. */
   shadowed: string[];
+  /** Ingresses served on an assumption (no ingressClassName), and the assumption. */
+  assumed: string[];
 }
 
 /** Whether ingress-nginx (class `nginx`) serves this Ingress; `reason` says why (not). */
@@ -77,11 +79,15 @@ function rootLocation(target: LocationTarget, origin: string): NginxLocation {
 export function buildNginxConfig(ingresses: readonly Ingress[], className = NGINX_CLASS): NginxConfig {
   const servers = new Map<string, NginxServer>();
   const ignored: NginxConfig['ignored'] = [];
+  const assumed: string[] = [];
   const served: Ingress[] = [];
   for (const ingress of ingresses) {
     const verdict = servedBy(ingress, className);
-    if (verdict.served) served.push(ingress);
-    else ignored.push({ ingress, reason: verdict.reason });
+    if (!verdict.served) ignored.push({ ingress, reason: verdict.reason });
+    else {
+      served.push(ingress);
+      if (ingress.ingressClassName === undefined) assumed.push(`Ingress ${ingressId(ingress)}: ${verdict.reason}`);
+    }
   }
   const catchAll: NginxServer = { name: '_', locations: [rootLocation({ kind: 'default-backend' }, "the controller's default backend")], ingresses: [] };
   servers.set('_', catchAll);
@@ -123,7 +129,7 @@ export function buildNginxConfig(ingresses: readonly Ingress[], className = NGIN
   for (const [server, location] of derivedExact) {
     if (!server.locations.some((l) => l.match === 'exact' && l.path === location.path)) server.locations.push(location);
   }
-  return { servers, ignored, shadowed };
+  return { servers, ignored, shadowed, assumed };
 }
 
 /** The nginx locations ingress-nginx writes for one Ingress path. */
@@ -210,7 +216,6 @@ export function matchPath(server: NginxServer, path: string): PathMatch {
     if (location.match === 'exact') why = matched ? `${path} is exactly ${location.path}` : `${path} is not exactly ${location.path}`;
     else if (!matched) why = `${path} does not start with ${location.path}`;
     else why = location === hit ? `${path} starts with ${location.path}, the longest matching prefix` : `${path} starts with ${location.path}, but a ${hit.match === 'exact' ? 'exact location' : 'longer prefix'} wins`;
-    if (location.match === 'exact' && matched && location !== hit) why += ' (an Exact path wins over this one)';
     return { location, matched, why };
   });
   return { location: hit, checks };

@@ -67,6 +67,7 @@ export interface UrlTrace {
     tls: string | null;
     uncertain: string[];
     ignoredIngresses: { ingress: string; reason: string }[];
+    assumed: string[];
     shadowed: string[];
   };
   backend: BackendJson;
@@ -94,7 +95,9 @@ export function traceUrl(input: UrlTraceInput): UrlTraceResult | { error: string
   const route = routeRequest(config, request, cluster, node);
   const target = route.match.location.target;
   const routedIngress: Ingress | undefined = target.kind === 'backend' ? target.ingress : route.host.server.ingresses[0];
-  const entry = findEntry({ request, urlPort: request.urlPort, ingress: routedIngress, controller, nodeIP: node.nodeIP || undefined });
+  const found = findEntry({ request, urlPort: request.urlPort, ingress: routedIngress, controller, nodeIP: node.nodeIP || undefined });
+  const podAsks = 'a Pod asks cluster DNS, which forwards names outside cluster.local upstream: it gets the same address as a client outside';
+  const entry = input.from === 'pod' && !('error' in found) && found.via !== 'url-address' ? { ...found, why: [...found.why, podAsks] } : found;
 
   let assumption: string | null = null;
   let detail: TraceDetail | undefined;
@@ -116,7 +119,7 @@ export function traceUrl(input: UrlTraceInput): UrlTraceResult | { error: string
     reached = { probability: 0, pods: [], sources: [] };
     for (const path of detail.trace.outcomes) {
       const to = path.dnat ?? `${path.finalDestination}:${entry.port}`;
-      const pod = controller.pods.find((p) => p.podIP !== undefined && to.startsWith(`${p.podIP}:`));
+      const pod = controller.pods.find((p) => p.podIP !== undefined && hostOf(to) === parseIP(p.podIP, { sloppy: true })?.text);
       const arrives = path.result === 'delivered' || path.result === 'forwarded';
       if (pod && arrives) {
         reached.probability += path.probability;
@@ -179,6 +182,11 @@ function requestOutcomes(route: RequestRoute, probability: number, controllerPod
   }
 }
 
+/** `10.0.0.1` of `10.0.0.1:80`, `fd00::1` of `[fd00::1]:80`. */
+function hostOf(hostPortText: string): string {
+  return hostPortText.replace(/^\[(.*)\]:\d+$/, '$1').replace(/^([^:]*):\d+$/, '$1');
+}
+
 function hostPort(ip: string, port: number): string {
   return parseIP(ip)?.family === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
@@ -196,6 +204,7 @@ function routingJson(route: RequestRoute, config: NginxConfig): UrlTrace['routin
     tls: route.tls ?? null,
     uncertain: route.uncertain,
     ignoredIngresses: config.ignored.map((i) => ({ ingress: `${i.ingress.namespace}/${i.ingress.name}`, reason: i.reason })),
+    assumed: config.assumed,
     shadowed: config.shadowed,
   };
 }
