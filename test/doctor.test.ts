@@ -182,6 +182,29 @@ describe('doctor checks (codes and positions)', () => {
       ],
     },
     {
+      // Selector-less, the Endpoints' only port is unnamed: kube-proxy pairs ports by name.
+      name: "Endpoints whose port names are not the Service's",
+      yaml: docs(
+        service('db', 'clusterIP: 10.96.0.50', 'ports: [{name: pg, port: 5432}, {name: metrics, port: 9187}]'),
+        ['apiVersion: v1', 'kind: Endpoints', 'metadata: {name: db}', 'subsets: [{addresses: [{ip: 192.168.1.5}], ports: [{port: 5432}]}]'].join('\n'),
+      ),
+      expected: [['E_NO_ENDPOINTS', 3, 18]],
+    },
+    {
+      // A `kubectl get -o json` List: positions come from the JSON text.
+      name: 'a JSON List dump',
+      yaml: [
+        '{"apiVersion": "v1", "kind": "List", "items": [',
+        '  {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"},',
+        '   "spec": {"clusterIP": "10.96.0.20", "ports": [{"port": 80}], "selector": {"app": "web"}}}',
+        ']}',
+      ].join('\n'),
+      expected: [
+        ['E_NO_ENDPOINTS', 2, 64],
+        ['I_NO_PODS_IN_INPUT', 3, 77],
+      ],
+    },
+    {
       name: 'a headless Service without endpoints has no DNS answer',
       yaml: docs(service('db', 'clusterIP: None', 'selector: {app: db}'), pod('web-1', '{app: web}', 'node-1', '10.244.1.11')),
       expected: [

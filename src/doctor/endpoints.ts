@@ -24,12 +24,12 @@ export function checkEndpoints(view: ServiceView, ctx: DoctorContext): Finding[]
 
   const empty = view.ports.filter((p) => p.endpoints.length === 0);
   if (empty.length > 0) {
-    const cause = whyNoEndpoints(view, slices, ctx);
     const all = empty.length === view.ports.length;
     // One finding for the Service when every port is empty, else one per empty port.
     for (const port of all ? [undefined] : empty) {
       const what = port ? `port ${describePort(port)} has no endpoints` : 'the Service has no endpoints';
-      out.push(finding('E_NO_ENDPOINTS', 'error', view.key, port ? servicePortOf(view, port).at : view.object.nameAt, `${what}: ${cause}. ${REFUSED}.`, noEndpointsHint(view)));
+      const cause = whyNoEndpoints(view, slices, ctx, port ?? (view.ports.length === 1 ? view.ports[0] : undefined));
+      out.push(finding('E_NO_ENDPOINTS', 'error', view.key, port ? servicePortOf(view, port).at : view.object.nameAt, `${what}: ${cause}. ${REFUSED}.`, noEndpointsHint(view, slices)));
     }
   }
   for (const port of view.ports) {
@@ -67,7 +67,8 @@ export function checkEndpoints(view: ServiceView, ctx: DoctorContext): Finding[]
 
 // ---------------------------------------------------------------------------------------------------------
 
-function whyNoEndpoints(view: ServiceView, slices: readonly EndpointSlice[], ctx: DoctorContext): string {
+/** The cause, for one port (`port`) or for all of them. */
+function whyNoEndpoints(view: ServiceView, slices: readonly EndpointSlice[], ctx: DoctorContext, port: ProxyServicePort | undefined): string {
   const { object } = view;
   const selector = object.service.selector;
   if (selector) {
@@ -76,7 +77,12 @@ function whyNoEndpoints(view: ServiceView, slices: readonly EndpointSlice[], ctx
     if (view.selected && view.selected.length > 0) return 'the selected Pods do not provide the port (see targetPort)';
     return 'its EndpointSlices list no endpoint';
   }
-  if (slices.length > 0) return 'it has no selector, and its Endpoints/EndpointSlices list no address for this port';
+  if (slices.length > 0) {
+    if (slices.every((s) => s.endpoints.length === 0)) return 'it has no selector, and its Endpoints/EndpointSlices list no address';
+    const offered = [...new Set(slices.flatMap((s) => s.ports.map((p) => `${JSON.stringify(p.name ?? '')}/${p.protocol}`)))];
+    const wanted = (port ? [servicePortOf(view, port)] : view.object.service.ports).map((p) => `${JSON.stringify(p.name)}/${p.protocol}`);
+    return `it has no selector, and its Endpoints/EndpointSlices offer the ports ${listSome(offered)}; kube-proxy pairs a Service port with the endpoint port of the same name and protocol, and none of them is ${listSome(wanted)}`;
+  }
   // Endpoints and slices of this namespace that belong to no Service: likely meant for this one.
   const strays = ctx.index
     .all()
@@ -90,8 +96,12 @@ function whyNoEndpoints(view: ServiceView, slices: readonly EndpointSlice[], ctx
   return `it has no selector and there is no Endpoints object named ${object.name}${note}, so nothing tells kube-proxy where to send its traffic`;
 }
 
-function noEndpointsHint(view: ServiceView): string {
-  if (view.object.service.selector) return 'fix the cause doctor reports for this Service; kubectl get endpointslices -l kubernetes.io/service-name=' + view.object.name + ' shows what the control plane found';
+function noEndpointsHint(view: ServiceView, slices: readonly EndpointSlice[]): string {
+  const svc = view.object.service;
+  if (!svc.selector && slices.some((s) => s.endpoints.length > 0)) {
+    return `name the ports of the Endpoints like the Service's (${listSome(svc.ports.map((p) => p.name || '(unnamed)'))}), with the same protocols`;
+  }
+  if (svc.selector) return 'fix the cause doctor reports for this Service; kubectl get endpointslices -l kubernetes.io/service-name=' + view.object.name + ' shows what the control plane found';
   return `write an Endpoints object with exactly the Service's name (${view.object.name}) and namespace, listing the addresses and ports to send to, or give the Service a selector`;
 }
 
@@ -170,7 +180,7 @@ function headless(view: ServiceView, slices: readonly EndpointSlice[]): Finding[
         view.key,
         view.object.nameAt,
         `headless Service without ready endpoints: cluster DNS has no address for ${fqdn}, so clients fail at name lookup.`,
-        noEndpointsHint(view),
+        noEndpointsHint(view, slices),
       ),
     ];
   }
