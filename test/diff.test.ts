@@ -317,6 +317,14 @@ describe('diffKeys', () => {
     );
   });
 
+  it('a rewrite beyond its search bound is still a correct (if not shortest) script', () => {
+    const a = Array.from({ length: 1500 }, (_, i) => `old ${i}`);
+    const b = Array.from({ length: 1500 }, (_, i) => (i === 700 ? 'old 700' : `new ${i}`));
+    const edits = diffKeys(a, b);
+    expect(edits.filter((e) => e.op !== 'insert').map((e) => a[e.oldIndex])).toEqual(a);
+    expect(edits.filter((e) => e.op !== 'delete').map((e) => b[e.newIndex])).toEqual(b);
+  });
+
   it('groups changes into hunks with two lines of context', () => {
     const old = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'];
     const now = ['1', '2', '3', 'x', '5', '6', '7', '8', '9', '10', '11'];

@@ -12,7 +12,8 @@ export function renderDiffText(result: DiffResult): string {
   const out: string[] = [];
   const { changes, traced } = result.fates;
   if (changes.length > 0) {
-    out.push(`Packets that change fate (${changes.length} of ${traced} probes; before → after):`);
+    const traceCount = `${traced} traced: ${result.probes.length} destinations × ${result.sources.length} sources`;
+    out.push(`Packets that change fate (${changes.length} of ${traceCount}; before → after):`);
     let lastProbe = '';
     for (const change of changes) {
       const key = probeKey(change.probe);
@@ -35,10 +36,10 @@ export function renderDiffText(result: DiffResult): string {
 }
 
 function summary(result: DiffResult): string {
-  if (!result.changed) return `no change: ${result.fates.traced} probes have the same fate, and kube-proxy's rules are the same`;
+  if (!result.changed) return `no change: ${result.fates.traced} probe packets have the same fate, and kube-proxy's rules are the same`;
   const fates = result.fates.changes.length;
   const rules = result.rules.length;
-  return `${fates} of ${result.fates.traced} probes change fate; ${rules} ${result.mode === 'nftables' ? 'chains, sets or maps' : 'chains'} change`;
+  return `${fates} of ${result.fates.traced} probe packets change fate; ${rules} ${result.mode === 'nftables' ? 'chains, sets or maps' : 'chains'} change`;
 }
 
 /** `10.96.0.10:80/tcp (default/kubia, cluster IP)`. */
