@@ -36,7 +36,8 @@ export interface ReportData {
 }
 
 const STYLE = `
-body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1400px; padding: 0 16px 48px; color: #222; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 0; padding: 0 16px 48px; color: #222; }
+p, table { max-width: 1200px; }
 h1 { margin: 16px 0 4px; } h2 { border-bottom: 1px solid #ccc; margin-top: 32px; } h3 { margin: 20px 0 6px; font-size: 15px; }
 nav a { margin-right: 12px; }
 table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
