@@ -198,7 +198,8 @@ describe('ingress-nginx routing', () => {
     ['foo.example.com', '/app/', 'exact:app'],
     ['foo.example.com', '/app/x', 'exact:app'],
     ['foo.example.com', '/apple', 'exact:root'], // Prefix is element-wise: /app does not match /apple
-    ['foo.example.com', '/app/admin', 'exact:admin'], // Prefix /app/admin/ matches /app/admin too
+    ['foo.example.com', '/app/admin', 'exact:app'], // ingress-nginx: Prefix /app/admin/ writes `= /app/admin/`, not `= /app/admin`
+    ['foo.example.com', '/app/admin/', 'exact:admin'],
     ['foo.example.com', '/app/admin/users', 'exact:admin'], // the longest prefix wins
     ['foo.example.com', '/implementation', 'exact:impl'], // ImplementationSpecific is nginx's string prefix
     ['foo.example.com', '/c', 'exact:root'], // Ingress c has class "other": not served
@@ -229,7 +230,7 @@ describe('ingress-nginx routing', () => {
   test('every location is reported as nginx tries it: exact ones, then prefixes longest first', () => {
     const server = matchHost(config, 'foo.example.com').server;
     const checks = matchPath(server, '/app/x').checks.map((c) => `${c.matched ? '+' : '-'}${describeLocation(c.location)}`);
-    expect(checks).toEqual(['-= /exact', '-= /app', '-= /app/admin', '-/app/admin/', '+/app/', '-/impl', '+/']);
+    expect(checks).toEqual(['-= /exact', '-= /app', '-= /app/admin/', '-/app/admin/', '+/app/', '-/impl', '+/']);
   });
 
   test('an Ingress with only a default backend takes the catch-all server', () => {
@@ -323,6 +324,13 @@ describe('kproxy trace --url', () => {
     expect(trace.entry).toMatchObject({ address: '203.0.113.20', via: 'load-balancer' });
     expect(trace.routing).toMatchObject({ server: '_', hostMatch: 'catch-all' });
     expect(outcomeSummary(trace)).toEqual(['100% 404']);
+  });
+
+  test('a port the controller does not serve: kube-proxy has no rule for it, the request never reaches the controller', async () => {
+    const trace = await traceJson([EXAMPLE, '--url', 'http://kubia.example.com:8080/']);
+    expect(trace.entry).toMatchObject({ address: '203.0.113.20', port: 8080, servicePort: null });
+    expect(trace.reached?.probability).toBe(0);
+    expect(trace.outcomes).toMatchObject([{ probability: 1, result: 'not-reached', why: expect.stringMatching(/no kube-proxy rule for 203\.0\.113\.20:8080/) }]);
   });
 
   test('https: port 443 and the default certificate remark; http with spec.tls is redirected', async () => {

@@ -11,7 +11,10 @@
  * (a.b.example.com), and ingress-nginx writes the wildcard as it is: kproxy follows nginx and says so.
  * Locations (pathType):
  *   Exact /foo                → `location = /foo`
- *   Prefix /foo (or /foo/)    → `location /foo/` and `location = /foo`: a match element by element on `/`
+ *   Prefix /foo               → `location /foo/` and `location = /foo`: a match element by element on `/`
+ *   Prefix /foo/              → `location /foo/` and `location = /foo/` (ingress-nginx's updateServerLocations
+ *                               keeps the path as written for the exact one, so unlike the API's definition
+ *                               /foo does not match)
  *   Prefix /                  → `location /`
  *   ImplementationSpecific /foo → `location /foo`: a plain string prefix (/foo matches /foobar); with the
  *                               `nginx.ingress.kubernetes.io/use-regex` (or rewrite-target) annotation it is
@@ -137,10 +140,8 @@ function locationsFor(path: IngressPath): ['exact' | 'prefix', string][] {
   switch (path.pathType) {
     case 'Exact':
       return [['exact', path.path]];
-    case 'Prefix': {
-      const base = path.path.length > 1 ? path.path.replace(/\/+$/, '') : path.path;
-      return base === '/' || base === '' ? [['prefix', '/']] : [['prefix', `${base}/`], ['exact', base]];
-    }
+    case 'Prefix':
+      return path.path === '/' ? [['prefix', '/']] : [['prefix', path.path.endsWith('/') ? path.path : `${path.path}/`], ['exact', path.path]];
     case 'ImplementationSpecific':
       return [['prefix', path.path || '/']];
   }

@@ -10,7 +10,7 @@
  */
 import type { Cluster, Ingress } from '../cluster/types.js';
 import type { Origin, PacketSpec } from '../emulate/packet.js';
-import type { Trace, TraceDetail } from '../emulate/trace.js';
+import type { Outcome, Trace, TraceDetail } from '../emulate/trace.js';
 import type { NodeConfig } from '../model/node-config.js';
 import { parseIP } from '../net/ip.js';
 import { findControllers, type IngressController } from './controller.js';
@@ -118,7 +118,7 @@ export function traceUrl(input: UrlTraceInput): UrlTraceResult | { error: string
     detail = input.tracePacket(spec);
     reached = { probability: 0, pods: [], sources: [] };
     for (const path of detail.trace.outcomes) {
-      const to = path.dnat ?? `${path.finalDestination}:${entry.port}`;
+      const to = path.dnat ?? path.finalDestination;
       const pod = controller.pods.find((p) => p.podIP !== undefined && hostOf(to) === parseIP(p.podIP, { sloppy: true })?.text);
       const arrives = path.result === 'delivered' || path.result === 'forwarded';
       if (pod && arrives) {
@@ -127,8 +127,7 @@ export function traceUrl(input: UrlTraceInput): UrlTraceResult | { error: string
         if (!reached.pods.includes(name)) reached.pods.push(name);
         if (!reached.sources.includes(path.finalSource)) reached.sources.push(path.finalSource);
       } else {
-        const why = !arrives ? `the packet is ${path.result} on the way to ${to}` : `${to} is not a controller Pod (the packet ends ${path.result === 'local' ? "in the node's own stack" : `at ${to}`})`;
-        failures.push({ probability: path.probability, result: 'not-reached', why });
+        failures.push({ probability: path.probability, result: 'not-reached', why: missedController(path, to) });
       }
     }
   }
@@ -159,6 +158,20 @@ export function traceUrl(input: UrlTraceInput): UrlTraceResult | { error: string
     route,
     config,
   };
+}
+
+/** Why a kube-proxy path does not end at a controller Pod. */
+function missedController(path: Outcome, to: string): string {
+  const translated = path.dnat ? `DNATed to ${to}, which is not a controller Pod` : `not translated (no kube-proxy rule for ${to})`;
+  switch (path.result) {
+    case 'delivered':
+    case 'forwarded':
+      return `${translated}; the packet ${path.result === 'forwarded' ? 'leaves the node' : 'is delivered there'}`;
+    case 'local':
+      return `${translated}; the node's own stack gets it, and no controller listens there`;
+    default:
+      return `the packet is ${path.result} on the way to ${to}`;
+  }
 }
 
 /** What the controller does with the request once a share `probability` of the packets reaches it. */
