@@ -225,7 +225,10 @@ describe('answers come from tracing the rules', () => {
     const root = variant('etp-cluster', 'kubia-nodeport-local', (text) => text.replace('  externalTrafficPolicy: Local\n', '  externalTrafficPolicy: Cluster\n'));
     expect((await solution('etp-local-source', ['--rulesets', root])).expected).toBe('10.244.1.1 or 192.168.0.2');
     expect((await kproxy(['exercises', 'run', 'etp-local-source', '--answer', '203.0.113.9', '--rulesets', root])).code).toBe(1);
-    expect((await kproxy(['exercises', 'run', 'etp-local-source', '--answer', '192.168.0.2', '--rulesets', root])).code).toBe(0);
+    const right = await kproxy(['exercises', 'run', 'etp-local-source', '--answer', '192.168.0.2', '--rulesets', root]);
+    expect(right.code).toBe(0);
+    expect(right.stdout).toContain('with these rules the Service does not keep client addresses');
+    expect(right.stdout).toContain(`Ruleset ${path.join(root, 'kubia-nodeport-local')}/,`);
   });
 
   it('google-map as a ClusterIP Service without endpoints: the choice the trace fits changes', async () => {

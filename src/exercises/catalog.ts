@@ -250,9 +250,13 @@ export const EXERCISES: readonly Exercise[] = [
     ask: { kind: 'address', derive: sourcesSeenByPods },
     explain: (obs) => [
       `The pods see ${sourcesSeenByPods(obs).join(' or ')}; the trace reaches ${endpointShares(obs)}.`,
-      'With externalTrafficPolicy: Local, external traffic only goes to pods on the node it arrived at, so no second hop is',
-      'needed and kube-proxy does not masquerade it: the pod sees the real client address. The price: a node with no local',
-      'pod drops such traffic, and the load is split per node, not per pod.',
+      ...(sourcesSeenByPods(obs).includes(obs.spec.source)
+        ? [
+            'With externalTrafficPolicy: Local, external traffic only goes to pods on the node it arrived at, so no second hop is',
+            'needed and kube-proxy does not masquerade it: the pod sees the real client address. The price: a node with no local',
+            'pod drops such traffic, and the load is split per node, not per pod.',
+          ]
+        : ['The source was rewritten on the way (masquerade): with these rules the Service does not keep client addresses.']),
     ],
   },
   {
