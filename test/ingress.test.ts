@@ -364,6 +364,17 @@ describe('kproxy trace --url', () => {
     expect(outcomeSummary(trace)).toEqual(['33.3% 10.244.1.5:8080', '33.3% 10.244.1.6:8080', '33.3% 10.244.2.7:8080']);
   });
 
+  test('a controller reachable by no address from outside is an input error, with the reason', async () => {
+    const example = readFileSync(path.join(EXAMPLE, 'kubia-ingress.yaml'), 'utf8');
+    const clusterIPOnly = example
+      .replaceAll('status:\n  loadBalancer:\n    ingress:\n    - ip: 203.0.113.20\n', '')
+      .replace('type: LoadBalancer', 'type: ClusterIP')
+      .replace(/ {4}nodePort: 30(080|443)\n/g, '');
+    const run = await kproxy(['trace', '-', '--url', 'http://kubia.example.com/', ...NODE_FLAGS], clusterIPOnly);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^kproxy: no address for kubia\.example\.com: the controller Service ingress-nginx\/ingress-nginx-controller has no load-balancer IP, no externalIP and no http NodePort$/m);
+  });
+
   test.each([
     [['--url', 'ftp://kubia.example.com/']],
     [['--url', 'not a url']],
