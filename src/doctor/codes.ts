@@ -14,7 +14,7 @@ export const DOCTOR_CODES = {
   W_TARGET_PORT_UNDECLARED: 'a numeric targetPort that no container of the selected Pods declares (works only if the process listens there)',
   W_POD_NOT_READY: 'a selected Pod (or endpoint) that is not ready: it gets no new connections',
   W_POD_NOT_RUNNING: 'a selected Pod without an IP, or finished (Succeeded/Failed): it is not an endpoint',
-  W_ONLY_TERMINATING_ENDPOINTS: 'every endpoint of a port is terminating: kube-proxy uses them only until they are gone',
+  W_ONLY_TERMINATING_ENDPOINTS: 'no endpoint of a port is ready, some are terminating but serving: kube-proxy uses those until they are gone',
   W_ETP_LOCAL_NO_LOCAL_ENDPOINT: 'externalTrafficPolicy Local and no ready endpoint on this node: external traffic arriving here is dropped',
   W_ITP_LOCAL_NO_LOCAL_ENDPOINT: 'internalTrafficPolicy Local and no ready endpoint on this node: ClusterIP traffic from here is dropped',
   W_NODEPORT_RANGE: "a nodePort outside the API server's default range 30000-32767",

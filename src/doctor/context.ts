@@ -9,7 +9,7 @@ import type { EndpointsObject, KubeObject, PodObject, ServiceObject } from '../m
 import type { NodeConfig } from '../model/node-config.js';
 import type { Path } from '../model/source.js';
 import { proxyServicePorts, type ProxyServicePort } from '../proxy/service-ports.js';
-import { serviceKey } from './finding.js';
+import { groupBy, serviceKey } from './finding.js';
 import type { ObjectIndex } from './locate.js';
 
 export interface DoctorContext {
@@ -35,11 +35,9 @@ export interface ServiceView {
 
 export function makeContext(objects: readonly KubeObject[], cluster: Cluster, config: NodeConfig, index: ObjectIndex): DoctorContext {
   const pods = objects.filter((o): o is PodObject => o.kind === 'Pod');
-  const portsByService = new Map<string, ProxyServicePort[]>();
-  for (const port of proxyServicePorts(cluster, config)) {
-    const key = serviceKey(port.service);
-    portsByService.set(key, [...(portsByService.get(key) ?? []), port]);
-  }
+  // A Service selects in its own namespace only; grouping keeps large dumps from costing Services × Pods.
+  const podsByNamespace = groupBy(pods, (p) => p.namespace);
+  const portsByService = groupBy(proxyServicePorts(cluster, config), (p) => serviceKey(p.service));
   const services = objects
     .filter((o): o is ServiceObject => o.kind === 'Service')
     .map((object): ServiceView => {
@@ -50,7 +48,7 @@ export function makeContext(objects: readonly KubeObject[], cluster: Cluster, co
         object,
         key,
         at: (path) => located?.locate(path) ?? object.at,
-        selected: selector && pods.filter((p) => p.namespace === object.namespace && selectorMatches(selector, p.labels)),
+        selected: selector && (podsByNamespace.get(object.namespace) ?? []).filter((p) => selectorMatches(selector, p.labels)),
         ports: portsByService.get(key) ?? [],
       };
     });

@@ -33,18 +33,18 @@ export function checkEndpoints(view: ServiceView, ctx: DoctorContext): Finding[]
     }
   }
   for (const port of view.ports) {
-    if (port.endpoints.length === 0) continue;
-    const categorized = categorizeEndpoints(port);
-    if (port.endpoints.some((e) => e.ready)) continue;
+    if (port.endpoints.length === 0 || port.endpoints.some((e) => e.ready)) continue;
     const at = view.ports.length > 1 ? servicePortOf(view, port).at : view.object.nameAt;
-    if (categorized.hasAny) {
+    // Without ready endpoints kube-proxy falls back to the terminating ones that still serve.
+    const stillServing = port.endpoints.filter((e) => e.serving && e.terminating).length;
+    if (stillServing > 0) {
       out.push(
         finding(
           'W_ONLY_TERMINATING_ENDPOINTS',
           'warning',
           view.key,
           at,
-          `every endpoint of port ${describePort(port)} is terminating. kube-proxy keeps sending new connections to the ones still serving until they are gone; then the Service has no endpoints.`,
+          `no endpoint of port ${describePort(port)} is ready; ${stillServing === 1 ? 'one is' : `${stillServing} are`} terminating but still serving. kube-proxy sends new connections to those until they are gone; then the port has no endpoints.`,
           'check that the replacement Pods start and become Ready (kubectl get pods -w)',
         ),
       );
@@ -199,7 +199,11 @@ function headless(view: ServiceView, slices: readonly EndpointSlice[]): Finding[
 function trafficPolicyLocal(view: ServiceView, slices: readonly EndpointSlice[], ctx: DoctorContext): Finding[] {
   const node = ctx.config.nodeName;
   const out: Finding[] = [];
-  const starved = view.ports.filter((p) => p.usesLocalEndpoints && categorizeEndpoints(p).hasAny && categorizeEndpoints(p).local.length === 0);
+  const starved = view.ports.filter((p) => {
+    if (!p.usesLocalEndpoints) return false;
+    const categorized = categorizeEndpoints(p);
+    return categorized.hasAny && categorized.local.length === 0;
+  });
   if (starved.length === 0) return out;
   const readyIPs = new Set(starved.flatMap((p) => p.endpoints.filter((e) => e.ready).map((e) => e.ip)));
   const nodes = [...new Set(slices.flatMap((s) => s.endpoints.filter((e) => readyIPs.has(e.addresses[0] ?? '')).map((e) => e.nodeName ?? 'a node the input does not name')))];

@@ -3,7 +3,7 @@
  * addresses (pending, host names only).
  */
 import type { DoctorContext, ServiceView } from './context.js';
-import { finding, listSome, type Finding } from './finding.js';
+import { finding, groupBy, listSome, type Finding } from './finding.js';
 
 /** The API server's default --service-node-port-range. */
 const NODE_PORT_MIN = 30000;
@@ -57,14 +57,8 @@ export function checkExposure(view: ServiceView): Finding[] {
 
 /** Two Services with the same nodePort and protocol: the API server allocates a nodePort once. */
 export function checkNodePortCollisions(ctx: DoctorContext): Finding[] {
-  const users = new Map<string, { view: ServiceView; index: number }[]>();
-  for (const view of ctx.services) {
-    view.object.service.ports.forEach((sp, index) => {
-      if (sp.nodePort === 0) return;
-      const key = `${sp.nodePort}/${sp.protocol}`;
-      users.set(key, [...(users.get(key) ?? []), { view, index }]);
-    });
-  }
+  const uses = ctx.services.flatMap((view) => view.object.service.ports.flatMap((sp, index) => (sp.nodePort === 0 ? [] : [{ view, index, key: `${sp.nodePort}/${sp.protocol}` }])));
+  const users = groupBy(uses, (u) => u.key);
   const out: Finding[] = [];
   for (const [key, list] of users) {
     const services = new Set(list.map((u) => u.view.key));

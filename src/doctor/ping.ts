@@ -9,7 +9,7 @@ import type { PathOutcome, TraceDetail } from '../emulate/trace.js';
 import type { Resolution } from '../emulate/resolve.js';
 import { parseIP } from '../net/ip.js';
 import type { DoctorContext, ServiceView } from './context.js';
-import { finding, listSome, type Finding } from './finding.js';
+import { finding, groupBy, listSome, type Finding } from './finding.js';
 
 export interface PingTrace {
   mode: 'iptables' | 'nftables';
@@ -86,12 +86,8 @@ export function explainPing(probe: PingProbe, ctx: DoctorContext): Finding {
 
 /** `in iptables mode …; in nftables mode …`, or `in iptables and nftables mode …` when both say the same. */
 function describeOutcomes(traces: readonly PingTrace[], vip: boolean): string {
-  const byText = new Map<string, string[]>();
-  for (const t of traces) {
-    const text = describeOutcome(t.detail.paths[0], vip);
-    byText.set(text, [...(byText.get(text) ?? []), t.mode]);
-  }
-  return [...byText].map(([text, modes]) => `in ${modes.join(' and ')} mode ${text}`).join('; ');
+  const byText = groupBy(traces, (t) => describeOutcome(t.detail.paths[0], vip));
+  return [...byText].map(([text, same]) => `in ${same.map((t) => t.mode).join(' and ')} mode ${text}`).join('; ');
 }
 
 /**

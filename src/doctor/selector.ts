@@ -5,7 +5,7 @@
 import type { PodObject } from '../model/objects.js';
 import type { DoctorContext, ServiceView } from './context.js';
 import { selectorMatches, selectorText } from './context.js';
-import { finding, listSome, type Finding } from './finding.js';
+import { finding, groupBy, listSome, type Finding } from './finding.js';
 
 /** How one Pod's labels miss one selector entry. */
 interface Miss {
@@ -61,13 +61,9 @@ function nearestPods(selector: Record<string, string>, pods: readonly PodObject[
   const scored = pods.map((pod) => ({ pod, misses: missesOf(selector, pod.labels) }));
   const fewest = Math.min(...scored.map((s) => s.misses.length));
   if (!(fewest === 1 || fewest < size)) return [];
-  const groups = new Map<string, PodObject[]>();
-  for (const { pod, misses } of scored) {
-    if (misses.length !== fewest) continue;
-    const description = misses.map(describeMiss).join('; ');
-    groups.set(description, [...(groups.get(description) ?? []), pod]);
-  }
-  return [...groups].slice(0, 3);
+  const nearest = scored.filter((s) => s.misses.length === fewest);
+  const groups = groupBy(nearest, (s) => s.misses.map(describeMiss).join('; '));
+  return [...groups].slice(0, 3).map(([description, group]) => [description, group.map((s) => s.pod)]);
 }
 
 function missesOf(selector: Record<string, string>, labels: Record<string, string>): Miss[] {
