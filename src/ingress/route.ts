@@ -80,7 +80,6 @@ function rootLocation(target: LocationTarget, origin: string): NginxLocation {
 
 /** The nginx configuration ingress-nginx writes for these Ingresses. */
 export function buildNginxConfig(ingresses: readonly Ingress[], className = NGINX_CLASS): NginxConfig {
-  const servers = new Map<string, NginxServer>();
   const ignored: NginxConfig['ignored'] = [];
   const assumed: string[] = [];
   const served: Ingress[] = [];
@@ -92,31 +91,13 @@ export function buildNginxConfig(ingresses: readonly Ingress[], className = NGIN
       if (ingress.ingressClassName === undefined) assumed.push(`Ingress ${ingressId(ingress)}: ${verdict.reason}`);
     }
   }
-  const catchAll: NginxServer = { name: '_', locations: [rootLocation({ kind: 'default-backend' }, "the controller's default backend")], ingresses: [] };
-  servers.set('_', catchAll);
-  const catchAllBackend = served.find((i) => i.defaultBackend && i.rules.length === 0);
-  if (catchAllBackend?.defaultBackend) {
-    catchAll.locations[0] = rootLocation({ kind: 'backend', ingress: catchAllBackend, backend: catchAllBackend.defaultBackend }, `spec.defaultBackend of Ingress ${ingressId(catchAllBackend)} (it has no rules)`);
-  }
-  for (const ingress of served) {
-    for (const rule of ingress.rules) {
-      const name = rule.host === '' ? '_' : rule.host.toLowerCase();
-      let server = servers.get(name);
-      if (!server) {
-        const root: NginxLocation = ingress.defaultBackend
-          ? rootLocation({ kind: 'backend', ingress, backend: ingress.defaultBackend }, `spec.defaultBackend of Ingress ${ingressId(ingress)}`)
-          : rootLocation({ kind: 'default-backend' }, "the controller's default backend");
-        servers.set(name, (server = { name, locations: [root], ingresses: [] }));
-      }
-      if (!server.ingresses.includes(ingress)) server.ingresses.push(ingress);
-    }
-  }
+  const servers = createServers(served);
   const shadowed: string[] = [];
   // First the locations the paths ask for, then the `= /foo` each Prefix adds, so an Exact path always wins.
   const derivedExact: [NginxServer, NginxLocation][] = [];
   for (const ingress of served) {
     ingress.rules.forEach((rule, r) => {
-      const server = servers.get(rule.host === '' ? '_' : rule.host.toLowerCase()) as NginxServer;
+      const server = servers.get(serverName(rule.host)) as NginxServer;
       rule.paths.forEach((path, index) => {
         const source = { ingress, rule: r, index, path };
         const target: LocationTarget = { kind: 'backend', ingress, backend: path.backend };
@@ -133,6 +114,36 @@ export function buildNginxConfig(ingresses: readonly Ingress[], className = NGIN
     if (!server.locations.some((l) => l.match === 'exact' && l.path === location.path)) server.locations.push(location);
   }
   return { servers, ignored, shadowed, assumed };
+}
+
+/** The server a rule's host goes to: its own, or the catch-all `_` for a rule without a host. */
+function serverName(host: string): string {
+  return host === '' ? '_' : host.toLowerCase();
+}
+
+/** The catch-all server and one server per host, each with its root location (no paths yet). */
+function createServers(served: readonly Ingress[]): Map<string, NginxServer> {
+  const defaultRoot = () => rootLocation({ kind: 'default-backend' }, "the controller's default backend");
+  const catchAll: NginxServer = { name: '_', locations: [defaultRoot()], ingresses: [] };
+  const catchAllIngress = served.find((i) => i.defaultBackend && i.rules.length === 0);
+  if (catchAllIngress?.defaultBackend) {
+    catchAll.locations[0] = rootLocation({ kind: 'backend', ingress: catchAllIngress, backend: catchAllIngress.defaultBackend }, `spec.defaultBackend of Ingress ${ingressId(catchAllIngress)} (it has no rules)`);
+  }
+  const servers = new Map([['_', catchAll]]);
+  for (const ingress of served) {
+    for (const rule of ingress.rules) {
+      const name = serverName(rule.host);
+      let server = servers.get(name);
+      if (!server) {
+        const root = ingress.defaultBackend
+          ? rootLocation({ kind: 'backend', ingress, backend: ingress.defaultBackend }, `spec.defaultBackend of Ingress ${ingressId(ingress)}`)
+          : defaultRoot();
+        servers.set(name, (server = { name, locations: [root], ingresses: [] }));
+      }
+      if (!server.ingresses.includes(ingress)) server.ingresses.push(ingress);
+    }
+  }
+  return servers;
 }
 
 /** The nginx locations ingress-nginx writes for one Ingress path. */
