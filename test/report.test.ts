@@ -94,6 +94,26 @@ describe('kproxy report', () => {
     expect(pres(nft.stdout, 'traces')[0]).toContain('(nftables mode, node node-1)');
   });
 
+  it('reads standard input once for all traces; traces the first 8 Services by default and says so', async () => {
+    const services = Array.from({ length: 9 }, (_, i) => `apiVersion: v1
+kind: Service
+metadata: {name: svc-${i}, namespace: default}
+spec:
+  clusterIP: 10.96.1.${i + 1}
+  ports: [{port: 80}]
+  selector: {app: svc-${i}}
+`).join('---\n');
+    const client = 'apiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: default}\nspec: {nodeName: node-1, containers: [{name: c, image: i}]}\nstatus: {phase: Running, podIP: 10.244.1.9, conditions: [{type: Ready, status: "True"}]}\n';
+    const run = await kproxy(['report', '-', '--html', '-', '--node-name', 'node-1'], `${services}---\n${client}`);
+    expect(run.code).toBe(0);
+    const titles = [...run.stdout.matchAll(/<h3>([^<]*)<\/h3>/g)].map((m) => m[1]);
+    expect(titles).toHaveLength(16);
+    expect(titles.at(-1)).toBe('ping (ICMP echo) from a pod to default/svc-7 at 10.96.1.8');
+    expect(run.stdout).toContain('<p class="muted">Traced the first 8 of 9 Services (by name); name other packets with --trace &quot;src,dst,dport,proto&quot;.</p>');
+    // no endpoints: kube-proxy rejects, and each trace says so
+    expect(pres(run.stdout, 'traces')[0]).toMatch(/REJECT/);
+  });
+
   it('usage errors exit 2 with the reason; a packet the tracer refuses names the trace', async () => {
     expect(await kproxy(['report', kubia])).toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--html <file>' not specified") });
     expect(await kproxy(['report', kubia, '--html', '-', '--trace', 'nowhere'])).toMatchObject({
@@ -106,5 +126,13 @@ describe('kproxy report', () => {
       stderr: 'kproxy: tracing udp from a pod of this node to 10.96.0.10 failed:\nkproxy: --dport is needed for udp\n',
     });
     expect((await kproxy(['report', kubia, '--html', path.join(dir, 'no/such/dir/x.html')])).code).toBe(1);
+  });
+
+  it('a default packet that cannot be traced is explained on the page instead of failing it', async () => {
+    const service = 'apiVersion: v1\nkind: Service\nmetadata: {name: lone, namespace: default}\nspec:\n  clusterIP: 10.96.1.1\n  ports: [{port: 80}]\n';
+    const run = await kproxy(['report', '-', '--html', '-', '--node-name', 'node-1'], service);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('kproxy: warning: could not trace tcp from a pod to default/lone at 10.96.1.1:80; the page says why\n');
+    expect(pres(run.stdout, 'traces')[0]).toBe('Not traced:\nkproxy: give --src: no pod address is known on this node\n');
   });
 });

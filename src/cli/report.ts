@@ -53,22 +53,27 @@ export async function runReport(inputs: readonly string[], options: ReportOption
   // Standard input can be read once; every trace below reads the inputs again.
   let stdin: string | undefined;
   const sharedIO: ReportIO = { ...io, readStdin: () => (stdin ??= io.readStdin()) };
-  const prepared = prepareNode(inputs, { ...nodeOptions, mode }, sharedIO);
+  let inputWarnings = '';
+  const prepared = prepareNode(inputs, { ...nodeOptions, mode }, { ...sharedIO, stderr: (text) => (io.stderr(text), (inputWarnings += text)) });
   if (!prepared.ok) return prepared.exitCode;
   const { cluster, config } = prepared.node;
   if (!cluster) return usage(io, 'no manifests were read');
 
+  const defaults = requested.length > 0 ? undefined : defaultTraces(cluster);
   const traces: TraceSection[] = [];
-  for (const request of requested.length > 0 ? (requested as TraceRequest[]) : defaultTraces(cluster)) {
+  for (const request of defaults?.requests ?? (requested as TraceRequest[])) {
     let text = '';
     let errors = '';
     // Warnings about the inputs were printed once above; a failing trace's own messages are passed on.
     const code = await runTrace(inputs, { ...nodeOptions, ...request.options, mode }, { ...sharedIO, stdout: (chunk) => (text += chunk), stderr: (chunk) => (errors += chunk) });
-    if (code !== 0) {
+    if (code !== 0 && !defaults) {
       io.stderr(`kproxy: tracing ${request.title} failed:\n${errors}`);
       return code;
     }
-    traces.push({ title: request.title, text });
+    // A packet the user did not ask for does not sink the page: why it could not be traced goes in its place.
+    if (code !== 0) io.stderr(`kproxy: warning: could not trace ${request.title}; the page says why\n`);
+    const reason = errors.startsWith(inputWarnings) ? errors.slice(inputWarnings.length) : errors;
+    traces.push({ title: request.title, text: code === 0 ? text : `Not traced:\n${reason}` });
   }
 
   const page = renderReportHtml({
@@ -80,6 +85,7 @@ export async function runReport(inputs: readonly string[], options: ReportOption
     graph: chainGraph(cluster, config, mode),
     rules: compileToText(cluster, config, { mode, format: mode === 'iptables' ? 'save' : 'nft' }),
     traces,
+    ...(defaults?.note ? { tracesNote: defaults.note } : {}),
   });
   if (html === '-') {
     io.stdout(page);
@@ -114,10 +120,17 @@ function proxiedServices(cluster: Cluster) {
   return cluster.services.filter((s) => s.type !== 'ExternalName' && s.clusterIP !== '' && s.clusterIP !== 'None').sort(byServiceName);
 }
 
-/** For each Service port a connection from a pod to the ClusterIP; then, per ClusterIP, the ping learners try. */
-function defaultTraces(cluster: Cluster): TraceRequest[] {
+/** Each default trace compiles the inputs again: a few Services make the page, a whole cluster would take hours. */
+const DEFAULT_TRACED_SERVICES = 8;
+
+/**
+ * For each Service port a connection from a pod to the ClusterIP; then, per ClusterIP, the ping learners try.
+ * Only the first Services by name; `note` says so when there are more.
+ */
+function defaultTraces(cluster: Cluster): { requests: TraceRequest[]; note?: string } {
   const requests: TraceRequest[] = [];
-  for (const service of proxiedServices(cluster)) {
+  const services = proxiedServices(cluster);
+  for (const service of services.slice(0, DEFAULT_TRACED_SERVICES)) {
     const name = `${service.namespace}/${service.name}`;
     for (const port of service.ports) {
       const proto = port.protocol.toLowerCase();
@@ -128,7 +141,8 @@ function defaultTraces(cluster: Cluster): TraceRequest[] {
     }
     requests.push({ title: `ping (ICMP echo) from a pod to ${name} at ${service.clusterIP}`, options: { dst: service.clusterIP, proto: 'icmp' } });
   }
-  return requests;
+  if (services.length <= DEFAULT_TRACED_SERVICES) return { requests };
+  return { requests, note: `Traced the first ${DEFAULT_TRACED_SERVICES} of ${services.length} Services (by name); name other packets with --trace "src,dst,dport,proto".` };
 }
 
 function byServiceName(a: Service, b: Service): number {

@@ -33,6 +33,8 @@ export interface ReportData {
   /** The rules in the mode's text (iptables-save, nft list ruleset). */
   rules: string;
   traces: TraceSection[];
+  /** Said above the traces, e.g. that only some Services were traced. */
+  tracesNote?: string;
 }
 
 const STYLE = `
@@ -74,7 +76,7 @@ export function renderReportHtml(data: ReportData): string {
     '</header>',
     ...servicesSection(data.services),
     ...graphSection(data.graph),
-    ...tracesSection(data.traces),
+    ...tracesSection(data.traces, data.tracesNote),
     '<section id="rules">',
     `<h2>Rules</h2>`,
     `<p class="muted">What kube-proxy writes on this node, as <code>${rulesName}</code> prints it.</p>`,
@@ -115,8 +117,9 @@ function graphSection(graph: ChainGraph): string[] {
   return out;
 }
 
-function tracesSection(traces: readonly TraceSection[]): string[] {
+function tracesSection(traces: readonly TraceSection[], note: string | undefined): string[] {
   const out = ['<section id="traces">', '<h2>Traces</h2>'];
+  if (note) out.push(`<p class="muted">${escapeXml(note)}</p>`);
   if (traces.length === 0) out.push('<p>No packets were traced.</p>');
   traces.forEach((trace, index) => {
     out.push(`<article id="trace-${index + 1}">`, `<h3>${escapeXml(trace.title)}</h3>`, `<pre>${escapeXml(trace.text)}</pre>`, '</article>');
