@@ -5,6 +5,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kproxy } from './cli-helpers.js';
 import { repoRoot } from './helpers.js';
+import { parseIptables } from '../src/parse/iptables.js';
+import { buildIptablesChainGraph } from '../src/render/chain-graph.js';
+import { layoutTable } from '../src/report/layout.js';
 
 const kubia = path.join(repoRoot, 'rulesets/kubia/');
 const multiport = path.join(repoRoot, 'rulesets/kubia-multiport/');
@@ -18,6 +21,35 @@ function pres(html: string, section: string): string[] {
   const body = new RegExp(`<section id="${section}">([\\s\\S]*?)</section>`).exec(html)?.[1] ?? '';
   return [...body.matchAll(/<pre>([\s\S]*?)<\/pre>/g)].map((m) => unescapeHtml(m[1] as string));
 }
+
+describe('layout of the chain graph', () => {
+  it('columns left to right along the jumps, no boxes overlap, long edges pass between the boxes', async () => {
+    const saved = await kproxy(['compile', path.join(repoRoot, 'rulesets/kubia-loadbalancer/')]);
+    const graph = buildIptablesChainGraph(parseIptables(saved.stdout, 'save', 4).ruleset);
+    const layout = layoutTable(graph, 'nat');
+    expect(layout.nodes).toHaveLength(graph.nodes.filter((n) => n.table === 'nat').length);
+    const at = new Map(layout.nodes.map((p) => [p.node.id, p]));
+    const inside = (x: number, y: number) => layout.nodes.some((p) => x > p.x && x < p.x + p.width && y > p.y && y < p.y + p.height);
+    for (const a of layout.nodes) {
+      for (const b of layout.nodes) {
+        if (a !== b && a.column === b.column) expect(a.y + a.height <= b.y || b.y + b.height <= a.y, `${a.node.id} / ${b.node.id}`).toBe(true);
+      }
+    }
+    let crossings = 0;
+    for (const { edge, points } of layout.edges) {
+      const from = at.get(edge.from) as (typeof layout.nodes)[number];
+      const to = at.get(edge.to) as (typeof layout.nodes)[number];
+      expect(from.column).toBeLessThan(to.column);
+      expect(points[0]?.x).toBe(from.x + from.width);
+      expect(points.at(-1)?.x).toBe(to.x);
+      expect(points.length).toBe(2 + 2 * (to.column - from.column - 1));
+      for (let i = 1; i < points.length; i++) expect((points[i] as { x: number }).x).toBeGreaterThanOrEqual((points[i - 1] as { x: number }).x);
+      for (const p of points.slice(1, -1)) expect(inside(p.x, p.y), `${edge.from} → ${edge.to} crosses a box`).toBe(false);
+      crossings += points.length - 2;
+    }
+    expect(crossings).toBeGreaterThan(0);
+  });
+});
 
 describe('kproxy report', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'kproxy-report-'));

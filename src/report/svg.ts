@@ -4,7 +4,7 @@
  * naming what they draw, so a page (or a test) can find a chain or an edge in the DOM.
  */
 import { EDGE_COLORS, KIND_COLORS, type ChainEdgeKind, type ChainGraph } from '../render/chain-graph.js';
-import { layoutTable, METRICS } from './layout.js';
+import { layoutTable, METRICS, type Point } from './layout.js';
 
 export function renderChainSvg(graph: ChainGraph, table: string, index: number): string {
   const layout = layoutTable(graph, table);
@@ -16,16 +16,16 @@ export function renderChainSvg(graph: ChainGraph, table: string, index: number):
     '<g class="edges">',
   ];
   for (const placed of layout.edges) {
-    const { edge, x1, y1, x2, y2 } = placed;
-    const bend = Math.max(24, (x2 - x1) / 2);
+    const { edge, points } = placed;
+    const end = points[points.length - 1] as Point;
     const probability = edge.probability !== undefined ? ` data-probability="${edge.probability}"` : '';
     out.push(
       `<g class="edge kind-${edge.kind}" data-from="${escapeXml(edge.from)}" data-to="${escapeXml(edge.to)}"${probability}>`,
       `<title>${escapeXml(`${edge.from} → ${edge.to} (rule ${edge.rule})${edge.label ? `: ${edge.label}` : ''}`)}</title>`,
-      `<path d="M${n(x1)},${n(y1)} C${n(x1 + bend)},${n(y1)} ${n(x2 - bend)},${n(y2)} ${n(x2)},${n(y2)}" stroke="${EDGE_COLORS[edge.kind]}" marker-end="url(#${marker}-${edge.kind})"${edge.kind === 'affinity' || edge.kind === 'goto' ? ' stroke-dasharray="5 3"' : ''}${edge.kind === 'random' ? ' stroke-width="2"' : ''}/>`,
+      `<path d="${pathData(points)}" stroke="${EDGE_COLORS[edge.kind]}" marker-end="url(#${marker}-${edge.kind})"${edge.kind === 'affinity' || edge.kind === 'goto' ? ' stroke-dasharray="5 3"' : ''}${edge.kind === 'random' ? ' stroke-width="2"' : ''}/>`,
     );
     // Beside the arrowhead, where each edge has a line of its own (layout.ts sizes the boxes for it).
-    if (placed.text) out.push(`<text x="${n(x2 - 10)}" y="${n(y2 - 3)}" fill="${EDGE_COLORS[edge.kind]}">${escapeXml(placed.text)}</text>`);
+    if (placed.text) out.push(`<text x="${n(end.x - 10)}" y="${n(end.y - 3)}" fill="${EDGE_COLORS[edge.kind]}">${escapeXml(placed.text)}</text>`);
     out.push('</g>');
   }
   out.push('</g>', '<g class="nodes">');
@@ -41,6 +41,22 @@ export function renderChainSvg(graph: ChainGraph, table: string, index: number):
   }
   out.push('</g>', '</svg>');
   return out.join('\n');
+}
+
+/** Curves between columns (leaving and arriving horizontally), straight lines across the columns an edge passes. */
+function pathData(points: readonly Point[]): string {
+  const [first, ...rest] = points as [Point, ...Point[]];
+  const parts = [`M${n(first.x)},${n(first.y)}`];
+  let from = first;
+  rest.forEach((to, i) => {
+    if (i % 2 === 1) parts.push(`L${n(to.x)},${n(to.y)}`);
+    else {
+      const bend = Math.max(24, (to.x - from.x) / 2);
+      parts.push(`C${n(from.x + bend)},${n(from.y)} ${n(to.x - bend)},${n(to.y)} ${n(to.x)},${n(to.y)}`);
+    }
+    from = to;
+  });
+  return parts.join(' ');
 }
 
 /** Text and attribute values in HTML and SVG. */
