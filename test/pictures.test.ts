@@ -152,6 +152,13 @@ describe('compile --format dot|mermaid', () => {
     expect(run.stdout).toContain('"ip kube-proxy:services" -> "ip kube-proxy:service-WQMMY55P-default/kubia-nodeport/tcp/" [label="10.96.0.13 . tcp . 80", style=dashed];');
   });
 
+  it('nftables affinity sets draw the same affinity edges as recent --rcheck', async () => {
+    const run = await kproxy(['compile', kubia, '--mode', 'nftables', '--format', 'mermaid']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.match(/^ {2}n\d+ -\.->\|"affinity: client seen in the last 10800s"\| n\d+$/gm)).toHaveLength(3);
+    expect(run.stdout.match(/^ {2}n\d+ ==>\|"33\.3%"\| n\d+$/gm)).toHaveLength(3);
+  });
+
   it('dot and mermaid render the same graph', () => {
     const graph = iptablesGraph(`*nat
 :KUBE-SVC-Q - [0:0]

@@ -247,7 +247,12 @@ function randomProbability(rule: Rule): number | undefined {
 
 function affinityText(rule: Rule): string {
   const seconds = rule.parts.find((p) => p.kind === 'option' && p.module === 'recent' && p.name === 'seconds');
-  return seconds?.kind === 'option' ? `affinity: client seen in the last ${seconds.args[0]}s` : 'affinity: client seen before';
+  return affinityLabel(seconds?.kind === 'option' ? seconds.args[0] : undefined);
+}
+
+/** The same words for `recent --rcheck --seconds N` and an nftables affinity set with `timeout N`. */
+function affinityLabel(seconds: string | number | undefined): string {
+  return seconds !== undefined ? `affinity: client seen in the last ${seconds}s` : 'affinity: client seen before';
 }
 
 function actionText(target: string, options: readonly TargetOption[]): string {
@@ -318,7 +323,7 @@ export function buildNftChainGraph(ruleset: NftRuleset): ChainGraph {
             const flow = statement.kind === 'verdict' && (statement.verdict.kind === 'jump' || statement.verdict.kind === 'goto') ? statement.verdict.kind : undefined;
             const probability = !affinity && conditions.length === 0 && flow ? balance.take(1) : undefined;
             const kind: ChainEdgeKind = affinity ? 'affinity' : (flow ?? 'action');
-            graph.edge({ ...common, kind, to, ...(probability !== undefined ? { probability } : {}) }, affinity ? `affinity: client in @${affinitySet(conditions)}` : condition);
+            graph.edge({ ...common, kind, to, ...(probability !== undefined ? { probability } : {}) }, affinity ? affinityLabel(findSet(table, affinitySet(conditions))?.timeout) : condition);
           } else if (statement.kind === 'vmap') {
             const elements = statement.map.kind === 'set-ref' ? (findSet(table, statement.map.name)?.elements ?? []) : statement.map.kind === 'anon-set' ? statement.map.elements : [];
             const mod = statement.key.kind === 'numgen' ? statement.key.mod : undefined;
