@@ -11,13 +11,14 @@ import { repoRoot } from './helpers.js';
 
 const NODE = resolveNodeConfig({ nodeName: 'node-1', nodeIP: '192.168.0.2', nodeIPs: ['192.168.0.2'], clusterCIDR: '10.244.0.0/16' });
 
-/** Findings of one inline manifest (file `in.yaml`) as [code, line, col], in doctor's order. */
-function findingsOf(yaml: string): Finding[] {
-  return diagnose({ sources: [{ file: 'in.yaml', text: yaml }], config: NODE }).findings;
+/** Findings of one inline manifest (file `in.yaml`), in doctor's order. */
+function findingsOf(yaml: string, config = NODE): Finding[] {
+  return diagnose({ sources: [{ file: 'in.yaml', text: yaml }], config }).findings;
 }
 
-function codesAt(yaml: string): [string, number, number][] {
-  return findingsOf(yaml).map((f) => [f.code, f.line, f.col]);
+/** [code, line, col] of each finding. */
+function codesAt(yaml: string, config = NODE): [string, number, number][] {
+  return findingsOf(yaml, config).map((f) => [f.code, f.line, f.col]);
 }
 
 /** A ready, running Pod on a node, declaring container ports; one flow-style document of five lines. */
@@ -39,7 +40,7 @@ function service(name: string, ...spec: string[]): string {
 const docs = (...parts: string[]) => parts.join('\n---\n');
 
 describe('doctor checks (codes and positions)', () => {
-  const cases: { name: string; yaml: string; expected: [string, number, number][] }[] = [
+  const cases: { name: string; yaml: string; config?: typeof NODE; expected: [string, number, number][] }[] = [
     {
       name: 'a healthy Service has no findings',
       yaml: docs(service('kubia', 'clusterIP: 10.96.0.10', 'ports: [{port: 80, targetPort: 8080}]', 'selector: {app: kubia}'), pod('kubia-1', '{app: kubia}', 'node-1', '10.244.1.5')),
@@ -205,6 +206,23 @@ describe('doctor checks (codes and positions)', () => {
       ],
     },
     {
+      // The second Service starts on line 8.
+      name: 'two Services with one clusterIP',
+      yaml: docs(service('a', 'clusterIP: 10.96.0.20', 'ports: [{port: 80}]'), service('b', 'clusterIP: 10.96.0.20', 'ports: [{port: 81}]')),
+      expected: [
+        ['E_NO_ENDPOINTS', 3, 18],
+        ['E_CLUSTER_IP_COLLISION', 5, 14],
+        ['E_NO_ENDPOINTS', 10, 18],
+        ['E_CLUSTER_IP_COLLISION', 12, 14],
+      ],
+    },
+    {
+      name: "a clusterIP outside the node settings' service CIDR",
+      yaml: docs(service('web', 'clusterIP: 172.16.0.20', 'ports: [{port: 80, targetPort: 8080}]', 'selector: {app: web}'), pod('web-1', '{app: web}', 'node-1', '10.244.1.11')),
+      config: { ...NODE, serviceCIDRs: ['10.96.0.0/12'] },
+      expected: [['W_CLUSTER_IP_OUTSIDE_RANGE', 5, 14]],
+    },
+    {
       name: 'a headless Service without endpoints has no DNS answer',
       yaml: docs(service('db', 'clusterIP: None', 'selector: {app: db}'), pod('web-1', '{app: web}', 'node-1', '10.244.1.11')),
       expected: [
@@ -216,7 +234,7 @@ describe('doctor checks (codes and positions)', () => {
 
   for (const c of cases) {
     it(c.name, () => {
-      expect(codesAt(c.yaml)).toEqual(c.expected);
+      expect(codesAt(c.yaml, c.config)).toEqual(c.expected);
     });
   }
 

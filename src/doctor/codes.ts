@@ -9,7 +9,8 @@ export const DOCTOR_CODES = {
   // The Service does not work (exit code 1).
   E_NO_ENDPOINTS: 'a Service port with no endpoints at all: clients are refused at once (or, headless, DNS has no address)',
   E_NO_READY_ENDPOINTS: 'a Service port whose endpoints are all not ready: kube-proxy sends nothing to them',
-  E_NODEPORT_COLLISION: "a nodePort that another Service already uses with the same protocol",
+  E_NODEPORT_COLLISION: 'a nodePort that another Service already uses with the same protocol',
+  E_CLUSTER_IP_COLLISION: 'a clusterIP that another Service has too',
   // It works, but not as one expects, or not from everywhere.
   W_TARGET_PORT_UNDECLARED: 'a numeric targetPort that no container of the selected Pods declares (works only if the process listens there)',
   W_POD_NOT_READY: 'a selected Pod (or endpoint) that is not ready: it gets no new connections',
@@ -18,6 +19,7 @@ export const DOCTOR_CODES = {
   W_ETP_LOCAL_NO_LOCAL_ENDPOINT: 'externalTrafficPolicy Local and no ready endpoint on this node: external traffic arriving here is dropped',
   W_ITP_LOCAL_NO_LOCAL_ENDPOINT: 'internalTrafficPolicy Local and no ready endpoint on this node: ClusterIP traffic from here is dropped',
   W_NODEPORT_RANGE: "a nodePort outside the API server's default range 30000-32767",
+  W_CLUSTER_IP_OUTSIDE_RANGE: "a clusterIP outside the node settings' serviceCIDRs (the API server's --service-cluster-ip-range)",
   W_LB_PENDING: 'a LoadBalancer Service with no status.loadBalancer.ingress yet (EXTERNAL-IP <pending>)',
   W_EXTERNALNAME_TARGET_PORT: 'an ExternalName Service whose targetPort differs from its port: nothing translates ports for it',
   W_EXTERNALNAME_SELECTOR: 'an ExternalName Service with a selector: the selector is ignored',

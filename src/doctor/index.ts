@@ -3,7 +3,7 @@
  * the field that causes it. Pure: sources + node settings (+ the client's traced pings) → findings.
  *
  *   sources ──loadManifests──► objects ──buildCluster──► Cluster ──proxyServicePorts──► kube-proxy's view
- *                                  └───────────── checks (selector, ports, endpoints, exposure, ExternalName, ping)
+ *                                  └───────────── checks (selector, ports, endpoints, exposure, cluster IPs, ExternalName, ping)
  *
  * Unlike compile, doctor does not stop at load errors: objects the model refused are explained, the rest
  * are still checked.
@@ -12,6 +12,7 @@ import { buildCluster } from '../cluster/build.js';
 import { loadManifests } from '../model/load.js';
 import type { NodeConfig } from '../model/node-config.js';
 import type { Source } from '../model/source.js';
+import { checkClusterIPs } from './cluster-ips.js';
 import { makeContext } from './context.js';
 import { checkEndpoints } from './endpoints.js';
 import { checkExposure, checkNodePortCollisions } from './exposure.js';
@@ -51,6 +52,7 @@ export function diagnose(input: DoctorInput): DoctorReport {
       ...checkExternalName(view),
     ]),
     ...checkNodePortCollisions(ctx),
+    ...checkClusterIPs(ctx),
     ...(input.pings ?? []).map((probe) => explainPing(probe, ctx)),
   ];
   const services = [...new Set(index.all().filter((o) => o.kind === 'Service').map((o) => `${o.namespace}/${o.name}`))];
