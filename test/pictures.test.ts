@@ -63,6 +63,21 @@ COMMIT
     expect(masq?.probability).toBeUndefined();
   });
 
+  it('marking on the way claims no share: the picks after it still divide all the packets', () => {
+    const graph = iptablesGraph(`*nat
+:KUBE-SVC-C - [0:0]
+:KUBE-SEP-1 - [0:0]
+:KUBE-SEP-2 - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+-A KUBE-SVC-C -j KUBE-MARK-MASQ
+-A KUBE-SVC-C -j MARK --set-xmark 0x1/0x1
+-A KUBE-SVC-C -m statistic --mode random --probability 0.5 -j KUBE-SEP-1
+-A KUBE-SVC-C -j KUBE-SEP-2
+COMMIT
+`);
+    expect(shares(graph)).toEqual(['nat:KUBE-SVC-C → nat:KUBE-SEP-1: 0.5000 random', 'nat:KUBE-SVC-C → nat:KUBE-SEP-2: 0.5000 random']);
+  });
+
   it("kube-proxy's 1/(n-i) chain gives each of 3 endpoints a third; affinity edges are their own kind", async () => {
     const run = await kproxy(['compile', kubia]);
     expect(run.code).toBe(0);

@@ -175,6 +175,9 @@ class Balance {
 
 // ───────────────────────────── iptables ─────────────────────────────
 
+/** Targets after which the packet goes on to the next rule of the chain. */
+const PASS_THROUGH_TARGETS: ReadonlySet<string> = new Set(['MARK', 'CONNMARK', 'LOG']);
+
 /** Options that say nothing about which packets match (the Service name is on the node instead). */
 const SILENT_MODULES: ReadonlySet<string> = new Set(['comment', 'statistic', 'recent']);
 
@@ -207,8 +210,10 @@ export function buildIptablesChainGraph(ruleset: IptablesRuleset): ChainGraph {
         const affinity = rule.parts.some((p) => p.kind === 'option' && p.module === 'recent' && p.name === 'rcheck');
         const toChain = !TERMINAL_TARGETS.has(target.name);
         const to = toChain ? chainNode(target.name) : graph.action(table.name, actionText(target.name, target.options));
+        // Marking (directly or through KUBE-MARK-MASQ) lets the packet go on to the next rule: it claims no share.
+        const claims = toChain ? iptablesChainKind(target.name) !== 'helper' : !PASS_THROUGH_TARGETS.has(target.name);
         let probability: number | undefined;
-        if (!affinity && conditions.length === 0) probability = balance.take(draw ?? 1);
+        if (!affinity && conditions.length === 0 && claims) probability = balance.take(draw ?? 1);
         const kind: ChainEdgeKind = affinity ? 'affinity' : !toChain ? 'action' : probability !== undefined && balance.random ? 'random' : target.goto ? 'goto' : 'jump';
         const said = affinity ? [affinityText(rule), condition].filter((x) => x).join(' ') : condition;
         graph.edge({ from, to, kind, rule: index + 1, ...(probability !== undefined ? { probability } : {}) }, said);
@@ -293,6 +298,9 @@ function serviceOfComments(rules: readonly Rule[]): string | undefined {
 /** `service-HASH-ns/name/proto/port`, `endpoint-HASH-ns/name/proto/port__ip/port`, … (kube-proxy's chain names). */
 const NFT_SERVICE_CHAIN = /^(service|cluster|external|endpoint|firewall)-[A-Z0-9]{8}-(.*)$/;
 
+/** kube-proxy's nftables counterpart of KUBE-MARK-MASQ. */
+const NFT_HELPER_CHAIN = 'mark-for-masquerade';
+
 export function buildNftChainGraph(ruleset: NftRuleset): ChainGraph {
   const graph = new GraphCollector('nftables');
   for (const table of ruleset.tables) {
@@ -300,7 +308,7 @@ export function buildNftChainGraph(ruleset: NftRuleset): ChainGraph {
     const chainNode = (name: string) => {
       const chain = table.chains.find((c) => c.name === name);
       const named = NFT_SERVICE_CHAIN.exec(name);
-      const kind: ChainNodeKind = chain?.base ? 'hook' : named ? nftKind(named[1] as string) : name === 'mark-for-masquerade' ? 'helper' : 'dispatch';
+      const kind: ChainNodeKind = chain?.base ? 'hook' : named ? nftKind(named[1] as string) : name === NFT_HELPER_CHAIN ? 'helper' : 'dispatch';
       // The name carries `ns/name/proto/port[__ip/port]`: the Service, and for an endpoint its address.
       const [servicePart, endpointPart] = (named?.[2] ?? '').split('__');
       const service = servicePart ? nftServiceName(servicePart) : undefined;
@@ -320,9 +328,12 @@ export function buildNftChainGraph(ruleset: NftRuleset): ChainGraph {
           if (statement.kind === 'verdict' || statement.kind === 'reject' || statement.kind === 'nat' || statement.kind === 'masquerade' || statement.kind === 'set-field') {
             const to = nftTarget(graph, tableName, statement, chainNode);
             if (!to) continue;
-            const flow = statement.kind === 'verdict' && (statement.verdict.kind === 'jump' || statement.verdict.kind === 'goto') ? statement.verdict.kind : undefined;
-            const probability = !affinity && conditions.length === 0 && flow ? balance.take(1) : undefined;
-            const kind: ChainEdgeKind = affinity ? 'affinity' : (flow ?? 'action');
+            const verdict = statement.kind === 'verdict' ? statement.verdict : undefined;
+            const flow = verdict?.kind === 'jump' || verdict?.kind === 'goto' ? verdict : undefined;
+            // A jump to the marking helper comes back to the next rule: it claims no share.
+            const claims = flow !== undefined && (flow.kind === 'goto' || flow.chain !== NFT_HELPER_CHAIN);
+            const probability = !affinity && conditions.length === 0 && claims ? balance.take(1) : undefined;
+            const kind: ChainEdgeKind = affinity ? 'affinity' : (flow?.kind ?? 'action');
             graph.edge({ ...common, kind, to, ...(probability !== undefined ? { probability } : {}) }, affinity ? affinityLabel(findSet(table, affinitySet(conditions))?.timeout) : condition);
           } else if (statement.kind === 'vmap') {
             const elements = statement.map.kind === 'set-ref' ? (findSet(table, statement.map.name)?.elements ?? []) : statement.map.kind === 'anon-set' ? statement.map.elements : [];
