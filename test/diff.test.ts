@@ -255,6 +255,19 @@ describe('kproxy diff: tables that are not kube-proxy\'s', () => {
   });
 });
 
+describe('kproxy diff: state is not rules', () => {
+  it('clients recorded in an affinity set of a listed node are no change', async () => {
+    const listing = await compiled('kubia', '--mode', 'nftables');
+    const text = readFileSync(listing, 'utf8');
+    const withClient = text.replace(/(set affinity-[^\n]+ \{\n(?:\t\t[^\n]*\n)*?)(\t\})/, '$1\t\telements = { 10.244.1.9 timeout 3h expires 2h59m }\n$2');
+    expect(withClient).not.toBe(text);
+    writeFileSync(listing, withClient);
+    const run = await kproxy(['diff', fixture('kubia'), listing]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('no change');
+  });
+});
+
 describe('kproxy diff: usage and input errors (exit 2)', () => {
   it('needs two sides', async () => {
     const run = await kproxy(['diff', fixture('kubia')]);

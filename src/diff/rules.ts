@@ -24,7 +24,7 @@ export interface RuleChange {
   kind: 'chain' | 'set' | 'map';
   name: string;
   status: 'added' | 'removed' | 'changed';
-  /** The declaration (chain policy, base chain hook, set type) before → after, when it changed. */
+  /** nftables: the declaration (base chain hook, priority, policy; set type, flags, timeout) before → after, when it changed. */
   declaration?: { before?: string; after?: string };
   removed: number;
   added: number;
@@ -51,8 +51,8 @@ interface Lines {
 
 const NO_LINES: Lines = { keys: [], texts: [] };
 
-/** Compares one chain's rules in order; undefined when nothing changed. */
-function orderedChange(table: string, kind: RuleChange['kind'], name: string, before: Lines | undefined, after: Lines | undefined, declaration: { before?: string; after?: string } = {}): RuleChange | undefined {
+/** Compares one chain's rules in order (undefined lines: the chain does not exist); undefined when nothing changed. */
+function orderedChange(table: string, name: string, before: Lines | undefined, after: Lines | undefined, declaration: { before?: string; after?: string } = {}): RuleChange | undefined {
   const old = before ?? NO_LINES;
   const now = after ?? NO_LINES;
   const edits = diffKeys(old.keys, now.keys);
@@ -62,7 +62,7 @@ function orderedChange(table: string, kind: RuleChange['kind'], name: string, be
   if (before && after && removed === 0 && added === 0 && !declarationChanged) return undefined;
   return {
     table,
-    kind,
+    kind: 'chain',
     name,
     status: !before ? 'added' : !after ? 'removed' : 'changed',
     ...(declarationChanged ? { declaration } : {}),
@@ -105,7 +105,7 @@ export function diffIptablesRules(before: IptablesRuleset, after: IptablesRulese
       }
       const rulesA = ours(a?.rules);
       const rulesB = ours(b?.rules);
-      const change = orderedChange(tableName, 'chain', chain, rulesA && iptablesLines(rulesA, before.family), rulesB && iptablesLines(rulesB, after.family));
+      const change = orderedChange(tableName, chain, rulesA && iptablesLines(rulesA, before.family), rulesB && iptablesLines(rulesB, after.family));
       if (change) changes.push(change);
     }
   }
@@ -164,7 +164,6 @@ export function diffNftRules(before: NftRuleset, after: NftRuleset): RuleDiff {
       const newChain = b?.chains.find((c) => c.name === chain);
       const change = orderedChange(
         tableName,
-        'chain',
         chain,
         oldChain && a ? nftChainLines(a, oldChain) : undefined,
         newChain && b ? nftChainLines(b, newChain) : undefined,
@@ -223,8 +222,8 @@ function setChange(table: string, a: NftTable | undefined, old: NftSet | undefin
     ...(b && now ? { after: declarationLine(b, { sets: [setWithDefaults(now)] }) } : {}),
   };
   const elementLine = (t: NftTable, set: NftSet, text: string) => `add element ${t.family} ${t.name} ${set.name} { ${text} }`;
-  const oldKeys = new Set(old?.elements.map(elementText) ?? []);
-  const newKeys = new Set(now?.elements.map(elementText) ?? []);
+  const oldKeys = new Set(writtenElements(old).map(elementText));
+  const newKeys = new Set(writtenElements(now).map(elementText));
   const removed = a && old ? [...oldKeys].filter((k) => !newKeys.has(k)).map((k) => elementLine(a, old, k)) : [];
   const added = b && now ? [...newKeys].filter((k) => !oldKeys.has(k)).map((k) => elementLine(b, now, k)) : [];
   const declarationChanged = old !== undefined && now !== undefined && declaration.before !== declaration.after;
@@ -241,6 +240,11 @@ function setChange(table: string, a: NftTable | undefined, old: NftSet | undefin
     hunks: lines.length > 0 ? [{ oldStart: 0, oldLines: removed.length, newStart: 0, newLines: added.length, lines }] : [],
     ordered: false,
   };
+}
+
+/** Elements kube-proxy writes: a dynamic set (sessionAffinity's) is filled by packets, its elements are state. */
+function writtenElements(set: NftSet | undefined): NftSet['elements'] {
+  return !set || set.flags?.includes('dynamic') ? [] : set.elements;
 }
 
 function namesOf(items: readonly { name: string }[] | undefined): string[] {
