@@ -235,6 +235,18 @@ describe('kproxy diff --mode nftables', () => {
     expect(change?.sameEndpointAgain.after).toBeCloseTo(1 / 3, 9);
   });
 
+  it('two dumps without manifests: probes from the maps, names from the chains they jump to', async () => {
+    const old = await compiled('kubia', '--mode', 'nftables', '--format', 'dump');
+    const now = await compiled('kubia-nodeport', '--mode', 'nftables', '--format', 'dump');
+    const { code, json } = await diffJson(old, now, '--node-config', nodeConfig);
+    expect(code).toBe(1);
+    expect(json.mode).toBe('nftables');
+    expect(json.probes).toBe(3); // service-ips' 10.96.0.10 . tcp . 80, the ping of cluster-ips' 10.96.0.10, service-nodeports' tcp . 30123
+    const change = fateOf(json, 'outside', '192.168.0.2', 30123);
+    expect(change?.probe).toMatchObject({ kind: 'node port', service: 'default/kubia' });
+    expect(change?.after.map((f) => f.dnat)).toEqual(['10.244.1.5:8080', '10.244.1.6:8080', '10.244.2.7:8080']);
+  });
+
   it.each([['nft', 'a listing'], ['dump', 'a knftables dump']])('manifests against %s (%s) of themselves: no change, mode taken from the dump', async (format) => {
     const dump = await compiled('kubia', '--mode', 'nftables', '--format', format);
     const run = await kproxy(['diff', dump, fixture('kubia')]);
