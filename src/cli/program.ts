@@ -87,7 +87,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .description('write one self-contained HTML page (no network): the Services, the chain graph, traces of some packets, the rules')
     .argument('<inputs...>', 'manifest files or folders, - for stdin')
     .requiredOption('--html <file>', 'the page to write (- for standard output)')
-    .option('--trace <packet>', '"src,dst,dport,proto" to trace (src, dport, proto may be empty; repeatable; default: each Service port from a pod and a ping to each ClusterIP)', collectTrace, [])
+    .option('--trace <packet>', '"src,dst,dport,proto" to trace (src, dport, proto may be empty; repeatable; default: for the first 8 Services, each port from a pod and a ping to the ClusterIP)', collectTrace)
     .addOption(new Option('--mode <mode>', 'proxy mode').choices(['iptables', 'nftables']).default('iptables'))
     .option('--node-config <file>', "node settings; a folder's node.yaml is used by default");
   addNodeFlags(report).action(async (inputs: string[], options) => setExit(await runReport(inputs, options, io)));

@@ -32,7 +32,7 @@ export interface ReportOptions extends NodeSettingsOptions {
 }
 
 /** commander's collector for the repeatable --trace option. */
-export function collectTrace(value: string, previous: string[]): string[] {
+export function collectTrace(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
