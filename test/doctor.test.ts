@@ -170,6 +170,15 @@ describe('doctor checks (codes and positions)', () => {
       expected: [['I_LB_HOSTNAME', 9, 34]],
     },
     {
+      // Line 7: the ranges (a flow list at col 29); the ingress IP gives kube-proxy something to filter.
+      name: 'a load balancer that accepts only some source ranges',
+      yaml: docs(
+        [service('web', 'type: LoadBalancer', 'clusterIP: 10.96.0.20', 'loadBalancerSourceRanges: [203.0.113.0/24]', 'ports: [{port: 80, targetPort: 8080, nodePort: 30080}]', 'selector: {app: web}'), 'status: {loadBalancer: {ingress: [{ip: 198.51.100.7}]}}'].join('\n'),
+        pod('web-1', '{app: web}', 'node-1', '10.244.1.11'),
+      ),
+      expected: [['I_LB_SOURCE_RANGES', 7, 29]],
+    },
+    {
       name: 'two nodePorts in one Service are the model\'s E_DUPLICATE_PORT, not a collision between Services',
       yaml: service('web', 'type: NodePort', 'clusterIP: 10.96.0.20', 'ports: [{name: a, port: 80, nodePort: 30080}, {name: b, port: 81, nodePort: 30080}]'),
       expected: [['E_DUPLICATE_PORT', 7, 79]],
@@ -339,6 +348,12 @@ describe('kproxy doctor rulesets/broken/', () => {
     expect(ping[0]?.message).toMatch(/nftables mode it is rejected by ip kube-proxy cluster-ips-check/);
     // A warning: the Service itself is not broken by it.
     expect((await kproxy(['doctor', broken, '--ping', 'kubia'])).stdout).toContain('Service default/kubia: works, with warnings');
+  });
+
+  it('--ping CLUSTER-IP: found by address, reported at that Service', async () => {
+    const run = await kproxy(['doctor', broken, '--json', '--ping', '10.96.0.20']);
+    const ping = (JSON.parse(run.stdout) as Finding[]).filter((f) => f.code.includes('PING'));
+    expect(ping.map((f) => [f.code, f.service, f.line, f.col])).toEqual([['W_PING_SERVICE_IP', 'default/web', 25, 14]]);
   });
 
   it('--ping a Pod IP, a headless and an ExternalName Service: notes, kube-proxy not involved', async () => {

@@ -29,6 +29,7 @@ export const DOCTOR_CODES = {
   I_NO_PODS_IN_INPUT: 'the input holds no Pods, so a selector cannot be checked',
   I_HEADLESS: 'a headless Service (clusterIP: None): no rules, DNS answers with the Pod IPs',
   I_EXTERNALNAME: 'an ExternalName Service: no rules, DNS answers with a CNAME',
+  I_LB_SOURCE_RANGES: 'a LoadBalancer Service that accepts only some client ranges on its load-balancer IP',
   I_LB_HOSTNAME: 'a load balancer known only by host name: kube-proxy writes rules only for ingress IPs',
   I_PING: 'a ping to an address that is not a Service address, traced through the rules',
   I_PING_UNAVAILABLE: 'a ping that could not be traced (the input has errors)',

@@ -27,6 +27,19 @@ export function checkExposure(view: ServiceView): Finding[] {
   });
   if (svc.type !== 'LoadBalancer') return out;
   const ips = svc.loadBalancerIngress.filter((ing) => ing.ip);
+  // kube-proxy filters only traffic to ingress IPs (no IP yet: nothing to filter).
+  if (svc.loadBalancerSourceRanges.length > 0 && ips.length > 0) {
+    out.push(
+      finding(
+        'I_LB_SOURCE_RANGES',
+        'info',
+        view.key,
+        view.at(['spec', 'loadBalancerSourceRanges']),
+        `loadBalancerSourceRanges: only clients in ${listSome(svc.loadBalancerSourceRanges.map((r) => r.trim()), 4)} reach the Service through its load-balancer IP; kube-proxy drops the others' packets to that IP on every node. Its ClusterIP and nodePorts are not filtered.`,
+        'a client that times out on the load-balancer IP may simply be outside these ranges',
+      ),
+    );
+  }
   const hostnames = svc.loadBalancerIngress.flatMap((ing) => (ing.hostname && !ing.ip ? [ing.hostname] : []));
   const nodePorts = svc.ports.filter((p) => p.nodePort !== 0).map((p) => p.nodePort);
   const meanwhile = nodePorts.length > 0 ? `its nodePort${nodePorts.length === 1 ? '' : 's'} ${nodePorts.join(', ')} on every node and ` : '';
