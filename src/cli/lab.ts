@@ -6,8 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseFlows } from '../emulate/flows.js';
-import { endpointListeners } from '../lab/topology.js';
-import { fromFlowTable, generateFlows, labSources, type LabFlow } from '../lab/flows.js';
+import { defaultFlows, fromFlowTable, type LabFlow } from '../lab/flows.js';
 import { destroySession, LabError, labToolsProblem, newSession } from '../lab/netns.js';
 import { countResults, renderReportLines, renderReportTable, reportJson } from '../lab/report.js';
 import { runLab } from '../lab/run.js';
@@ -30,7 +29,7 @@ export function describeLabOptions(): [string, string][] {
     ['--node-config <file>', "node settings (conformance config.yaml format); a folder's node.yaml is used by default"],
     ['--flows <file>', "send the flows of a kube-proxy flow table (flows.yaml) instead of generated ones"],
     ['--connections <n>', 'connections per flow with more than one possible endpoint (default 200, for the chi-square test)'],
-    ['--timeout <ms>', 'how long a connection may take before it counts as timed out (default 1500)'],
+    ['--timeout <ms>', 'how long a connection may take before it counts as timed out (default 2000)'],
     ['--backend <backend>', 'iptables mode: load with iptables-nft-restore (nft, default) or iptables-legacy-restore (legacy)'],
     ['--report', 'print the table: flow, emulator prediction, kernel observation, agree'],
     ['--json', 'print the results as JSON'],
@@ -48,7 +47,7 @@ export async function runLabCommand(inputs: readonly string[], options: LabComma
   if (inputs.length === 0) return usage(io, 'no input: give manifest files or folders');
   const connections = Number(options.connections ?? 200);
   if (!Number.isInteger(connections) || connections < 1 || connections > 10000) return usage(io, '--connections must be an integer between 1 and 10000');
-  const timeoutMs = Number(options.timeout ?? 1500);
+  const timeoutMs = Number(options.timeout ?? 2000);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 60000) return usage(io, '--timeout must be an integer between 100 and 60000 (milliseconds)');
 
   const prepared = prepareNode(inputs, { ...options, mode }, io);
@@ -73,8 +72,7 @@ export async function runLabCommand(inputs: readonly string[], options: LabComma
     }
     flows = fromFlowTable(parsed.flows, node);
   } else {
-    const endpoints = new Set(endpointListeners(cluster).listeners.map((l) => l.ip));
-    flows = generateFlows(cluster, node, labSources(cluster, node, endpoints));
+    flows = defaultFlows(cluster, node);
   }
 
   const needed = [mode === 'nftables' ? 'nft' : `iptables-${backend}-restore`, 'ping', ...(mode === 'iptables' && usesNfacct(config) ? ['nfacct'] : [])];

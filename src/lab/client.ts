@@ -117,6 +117,12 @@ export function clientProgram(): void {
         observations[i] = await once(p);
       }
     };
+    // One connection alone first: it resolves the neighbours on the path, so the burst after it does not
+    // pile up in an ARP queue (a SYN lost there is only retried after a second).
+    if (p.count > 0) {
+      next = 1;
+      observations[0] = await once(p);
+    }
     await Promise.all(Array.from({ length: Math.max(1, Math.min(p.concurrency, p.count)) }, worker));
     process.stdout.write(`${JSON.stringify({ id: p.id, observations })}\n`);
   };

@@ -8,6 +8,7 @@ import { flowPacket, type Flow } from '../emulate/flows.js';
 import type { NodeModel } from '../emulate/node.js';
 import { originOf } from '../emulate/node.js';
 import type { Origin, PacketSpec } from '../emulate/packet.js';
+import { endpointListeners } from './topology.js';
 import { cidrContains, ipFromValue, parseCIDR, parseIP, type IP } from '../net/ip.js';
 
 export interface LabFlow {
@@ -72,6 +73,12 @@ export function labSources(cluster: Cluster, node: NodeModel, endpointAddresses:
 
 function hasRules(service: Service): boolean {
   return service.type !== 'ExternalName' && service.clusterIP !== '' && service.clusterIP !== 'None';
+}
+
+/** The generated flows of a cluster, from the default sources (a free pod address, the node IP, an outside address). */
+export function defaultFlows(cluster: Cluster, node: NodeModel): LabFlow[] {
+  const endpoints = new Set(endpointListeners(cluster).listeners.map((l) => l.ip));
+  return generateFlows(cluster, node, labSources(cluster, node, endpoints));
 }
 
 export function generateFlows(cluster: Cluster, node: NodeModel, sources: LabSources): LabFlow[] {

@@ -121,7 +121,9 @@ export function planTopology(input: TopologyInput): TopologyPlan {
   const namespaces = new Map<NamespaceRole | string, NamespacePlan>();
   const ns = (key: string, role: NamespaceRole): NamespacePlan => {
     let plan = namespaces.get(key);
-    if (!plan) namespaces.set(key, (plan = { name: `${prefix}-${key}`, role, commands: ['link set lo up'], sysctls: [], listeners: [] }));
+    // No ICMP rate limit (one error per peer per second after a burst of 6, by default): the lab asks for many
+    // port unreachables in a row, and the emulator, like kube-proxy, says nothing about rate limits.
+    if (!plan) namespaces.set(key, (plan = { name: `${prefix}-${key}`, role, commands: ['link set lo up'], sysctls: ['net.ipv4.icmp_ratelimit=0'], listeners: [] }));
     return plan;
   };
   const nodeNs = ns('node', 'node');
