@@ -13,7 +13,7 @@ import { parseIP } from '../net/ip.js';
 import { printDiagnostics, usage } from './compile.js';
 import { resolveNodeSettings, type NodeSettingsOptions } from './node-settings.js';
 import { readInputs } from './read-inputs.js';
-import { prepareNode, traceWith, type TraceIO } from './trace.js';
+import { prepareNode, traceWith, type PreparedNode, type TraceIO } from './trace.js';
 
 export interface DoctorOptions extends NodeSettingsOptions {
   json?: boolean;
@@ -58,24 +58,23 @@ export async function runDoctor(inputs: readonly string[], options: DoctorOption
 
 /** Resolves the ping's target as cluster DNS would and traces the echo request in iptables and nftables mode. */
 function probePing(target: string, inputs: readonly string[], options: DoctorOptions, io: TraceIO): PingProbe | { usageError: string } {
-  const traces: PingTrace[] = [];
-  let source = options.pingFrom ?? '';
-  let resolution;
+  const nodes: [PingTrace['mode'], PreparedNode][] = [];
   for (const mode of ['iptables', 'nftables'] as const) {
     // Diagnostics are doctor's findings already: the emulator's copy of them is not printed twice.
     const prepared = prepareNode(inputs, { ...options, mode }, { ...io, stderr: () => {} });
     if (!prepared.ok) return { target, unavailable: 'the input has errors, so there are no rules to trace it through' };
-    const { emu, cluster } = prepared.node;
-    resolution = resolveDestination(target, cluster, options.namespace ?? 'default', emu.node.family);
-    if (resolution.kind === 'unknown') return { usageError: `--ping: ${resolution.message}` };
-    const destination = resolution.kind === 'ip' || resolution.kind === 'clusterIP' ? resolution.ip : resolution.kind === 'headless' ? resolution.ips[0] : undefined;
-    if (destination === undefined) return { target, resolution, source, traces: [] };
-    source ||= defaultPingSource(emu.node, destination) ?? '';
-    if (source === '') return { usageError: '--ping: no pod on this node and no node IP are known: give --ping-from' };
-    const protocol = emu.node.family === 6 ? 'icmpv6' : 'icmp';
-    traces.push({ mode, detail: traceWith(emu, { protocol, source, destination }) });
+    nodes.push([mode, prepared.node]);
   }
-  return { target, resolution: resolution as NonNullable<typeof resolution>, source, traces };
+  const { emu, cluster } = (nodes[0] as [string, PreparedNode])[1];
+  const resolution = resolveDestination(target, cluster, options.namespace ?? 'default', emu.node.family);
+  if (resolution.kind === 'unknown') return { usageError: `--ping: ${resolution.message}` };
+  const destination = resolution.kind === 'ip' || resolution.kind === 'clusterIP' ? resolution.ip : resolution.kind === 'headless' ? resolution.ips[0] : undefined;
+  if (destination === undefined) return { target, resolution, source: options.pingFrom ?? '', traces: [] };
+  const source = options.pingFrom ?? defaultPingSource(emu.node, destination);
+  if (source === undefined) return { usageError: '--ping: no pod on this node and no node IP are known: give --ping-from' };
+  const protocol = emu.node.family === 6 ? 'icmpv6' : 'icmp';
+  const traces = nodes.map(([mode, node]): PingTrace => ({ mode, detail: traceWith(node.emu, { protocol, source, destination }) }));
+  return { target, resolution, source, traces };
 }
 
 /** A pod on this node (the usual client) other than the destination, else the node itself. */
