@@ -159,9 +159,10 @@ export function diffNftRules(before: NftRuleset, after: NftRuleset): RuleDiff {
       if (!a || !b || renderNftDump({ tables: [a] }) !== renderNftDump({ tables: [b] })) foreign.push(`table ${tableName}`);
       continue;
     }
-    for (const chain of unionInOrder(namesOf(a?.chains), namesOf(b?.chains)).sort(compareBytes)) {
-      const oldChain = a?.chains.find((c) => c.name === chain);
-      const newChain = b?.chains.find((c) => c.name === chain);
+    const [oldChains, newChains] = [indexByName(a?.chains), indexByName(b?.chains)];
+    for (const chain of unionInOrder([...oldChains.keys()], [...newChains.keys()]).sort(compareBytes)) {
+      const oldChain = oldChains.get(chain);
+      const newChain = newChains.get(chain);
       const change = orderedChange(
         tableName,
         chain,
@@ -174,8 +175,9 @@ export function diffNftRules(before: NftRuleset, after: NftRuleset): RuleDiff {
       );
       if (change) changes.push(change);
     }
-    for (const set of unionInOrder(namesOf(a?.sets), namesOf(b?.sets)).sort(compareBytes)) {
-      const change = setChange(tableName, a, a?.sets.find((s) => s.name === set), b, b?.sets.find((s) => s.name === set));
+    const [oldSets, newSets] = [indexByName(a?.sets), indexByName(b?.sets)];
+    for (const set of unionInOrder([...oldSets.keys()], [...newSets.keys()]).sort(compareBytes)) {
+      const change = setChange(tableName, a, oldSets.get(set), b, newSets.get(set));
       if (change) changes.push(change);
     }
   }
@@ -247,8 +249,8 @@ function writtenElements(set: NftSet | undefined): NftSet['elements'] {
   return !set || set.flags?.includes('dynamic') ? [] : set.elements;
 }
 
-function namesOf(items: readonly { name: string }[] | undefined): string[] {
-  return (items ?? []).map((i) => i.name);
+function indexByName<T extends { name: string }>(items: readonly T[] | undefined): Map<string, T> {
+  return new Map((items ?? []).map((i) => [i.name, i]));
 }
 
 /** `a`'s items in order, then `b`'s items that `a` lacks. */
