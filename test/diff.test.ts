@@ -135,6 +135,7 @@ describe('kproxy diff: rule changes', () => {
 
   it('prints unified hunks per chain', async () => {
     const run = await kproxy(['diff', fixture('kubia'), fixture('kubia-scaled')]);
+    expect(run.stdout).toContain('Rule changes (iptables; chains: 0 added, 1 removed, 1 changed):\n');
     expect(run.stdout).toContain('  nat KUBE-SEP-NVA3MVU74KFKQBN6: chain removed (2 rules removed)\n    @@ -1,2 +0,0 @@\n    - -A KUBE-SEP-NVA3MVU74KFKQBN6 ');
     expect(run.stdout).toContain('  nat KUBE-SVC-XCCRWSFD2BRL7CRI: 4 rules removed, 2 rules added\n    @@ -2,6 +2,4 @@\n');
     expect(run.stdout).toContain('\n    + -A KUBE-SVC-XCCRWSFD2BRL7CRI -m comment --comment "default/kubia -> 10.244.1.6:8080" -j KUBE-SEP-PYYBBND56WKMHJ5M\n');

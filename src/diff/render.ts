@@ -24,7 +24,9 @@ export function renderDiffText(result: DiffResult): string {
     out.push('');
   }
   if (result.rules.length > 0) {
-    out.push(`Rule changes (${result.mode}, ${result.rules.length} ${result.rules.length === 1 ? 'object' : 'objects'}):`);
+    const count = (status: RuleChange['status']) => result.rules.filter((r) => r.status === status).length;
+    const objects = result.mode === 'nftables' ? 'chains, sets and maps' : 'chains';
+    out.push(`Rule changes (${result.mode}; ${objects}: ${count('added')} added, ${count('removed')} removed, ${count('changed')} changed):`);
     for (const change of result.rules) out.push(...ruleChangeLines(change));
     out.push('');
   }
