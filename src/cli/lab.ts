@@ -43,7 +43,6 @@ export async function runLabCommand(inputs: readonly string[], options: LabComma
   if (mode !== 'iptables' && mode !== 'nftables') return usage(io, `--mode must be iptables or nftables, not ${JSON.stringify(mode)}`);
   const backend = options.backend ?? 'nft';
   if (backend !== 'nft' && backend !== 'legacy') return usage(io, `--backend must be nft or legacy, not ${JSON.stringify(backend)}`);
-  if (options.rules) return usage(io, 'the lab compiles manifests itself: --rules is not supported, give manifest files or folders');
   if (inputs.length === 0) return usage(io, 'no input: give manifest files or folders');
   const connections = Number(options.connections ?? 200);
   if (!Number.isInteger(connections) || connections < 1 || connections > 10000) return usage(io, '--connections must be an integer between 1 and 10000');
