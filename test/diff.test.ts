@@ -8,7 +8,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffKeys, toHunks } from '../src/diff/lines.js';
-import type { FateChange, RuleChange } from '../src/diff/index.js';
+import { compareFates } from '../src/diff/fates.js';
+import type { FateChange, Probe, RuleChange, SourceClass, Tracer } from '../src/diff/index.js';
 import { kproxy } from './cli-helpers.js';
 import { repoRoot } from './helpers.js';
 
@@ -311,6 +312,39 @@ describe('kproxy diff: usage and input errors (exit 2)', () => {
     const run = await kproxy(['diff', '--old-rules', file, fixture('kubia')]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/broken\.iptables:3:\d+: error\[/);
+  });
+});
+
+describe('compareFates', () => {
+  /** A walker that answers every packet with these outcomes (no state, so no second-connection tracing). */
+  function fakeTracer(outcomes: [string | null, string, number][]): Tracer {
+    const paths = outcomes.map(([dnat, result, probability]) => ({
+      probability, dnat, result, masquerade: false, filterVerdict: null, finalSource: '', finalDestination: '10.96.0.1', hops: [],
+      effects: { recent: new Map(), nth: new Map() },
+    }));
+    return () => ({ trace: { outcomes: paths }, paths }) as unknown as ReturnType<Tracer>;
+  }
+  const probe: Probe = { protocol: 'tcp', destination: '10.96.0.1', port: 80, kind: 'cluster IP' };
+  const pod: SourceClass = { name: 'pod', origin: 'pod', address: '10.244.1.2' };
+
+  it('orders endpoints numerically and merges outcomes that look the same', () => {
+    const before = fakeTracer([['10.244.10.2:80', 'forwarded', 0.25], [null, 'rejected', 0.25], ['10.244.2.7:80', 'forwarded', 0.25], ['10.244.10.2:80', 'forwarded', 0.25]]);
+    const after = fakeTracer([['10.244.2.7:80', 'forwarded', 1]]);
+    const { changes, traced } = compareFates(before, after, [probe], [pod]);
+    expect(traced).toBe(1);
+    expect(changes[0]?.before.map((f) => [f.dnat, f.result, f.probability])).toEqual([
+      ['10.244.2.7:80', 'forwarded', 0.25],
+      ['10.244.10.2:80', 'forwarded', 0.5],
+      [null, 'rejected', 0.25],
+    ]);
+    // Two endpoints and no state left behind: a second connection is drawn like the first, P(A)² + P(B)².
+    expect(changes[0]?.sameEndpointAgain.before).toBeCloseTo(0.5 ** 2 + 0.25 ** 2, 9);
+    expect(changes[0]?.sameEndpointAgain.after).toBeNull();
+  });
+
+  it('reports nothing when the distributions match', () => {
+    const same = fakeTracer([['10.244.1.5:80', 'delivered', 0.5], ['10.244.1.6:80', 'delivered', 0.5]]);
+    expect(compareFates(same, same, [probe], [pod]).changes).toEqual([]);
   });
 });
 

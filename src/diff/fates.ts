@@ -8,6 +8,9 @@
 import type { Origin, PacketSpec } from '../emulate/packet.js';
 import { commitEffects, emptyState } from '../emulate/state.js';
 import type { Outcome, TraceDetail, TraceOptions } from '../emulate/trace.js';
+import { compareIP, parseIP } from '../net/ip.js';
+import { splitAddressPort } from '../parse/nft.js';
+import { compareBytes } from '../render/nft-dump.js';
 import type { Probe } from './probes.js';
 
 /** A node's packet walker (iptables or nftables emulator). */
@@ -86,7 +89,7 @@ export function compareFates(before: Tracer, after: Tracer, probes: readonly Pro
   return { changes, traced };
 }
 
-/** The outcome distribution of one probe, outcomes that look the same merged, sorted by their key. */
+/** The outcome distribution of one probe, outcomes that look the same merged. */
 function fatesOf(trace: Tracer, spec: PacketSpec): { fates: Fate[]; detail?: TraceDetail } {
   let detail: TraceDetail;
   try {
@@ -102,8 +105,20 @@ function fatesOf(trace: Tracer, spec: PacketSpec): { fates: Fate[]; detail?: Tra
     if (known) known.probability += fate.probability;
     else merged.set(key, fate);
   }
-  const fates = [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, f]) => f);
-  return { fates, detail };
+  return { fates: [...merged.values()].sort(fateOrder), detail };
+}
+
+/** Translated outcomes first, by endpoint address and port (numerically), then the rest by their key. */
+function fateOrder(a: Fate, b: Fate): number {
+  const endpoint = (f: Fate) => {
+    const split = f.dnat === null ? undefined : splitAddressPort(f.dnat);
+    const ip = split && parseIP(split.address);
+    return ip ? { ip, port: split.port ?? 0 } : undefined;
+  };
+  const [x, y] = [endpoint(a), endpoint(b)];
+  if (x && y) return compareIP(x.ip, y.ip) || x.port - y.port || compareBytes(fateKey(a), fateKey(b));
+  if (x || y) return x ? -1 : 1;
+  return compareBytes(fateKey(a), fateKey(b));
 }
 
 function fateOf(o: Outcome): Fate {
