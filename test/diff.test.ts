@@ -258,6 +258,21 @@ describe('kproxy diff --mode nftables', () => {
   });
 });
 
+describe('kproxy diff on an IPv6 node', () => {
+  it.each(['iptables', 'nftables'])('%s mode: the NodePort on the node IPv6 address, ClusterIP and ping probed', async (mode) => {
+    const { code, json } = await diffJson('--mode', mode, fixture('web-ipv6'), fixture('web-ipv6-scaled'));
+    expect(code).toBe(1);
+    expect(json.probes).toBe(3);
+    const nodePort = fateOf(json, 'outside', 'fd00::2', 30080);
+    expect(nodePort?.before.map((f) => [f.dnat, f.probability])).toEqual([
+      ['[fd00:10:244:1::5]:8080', 0.5],
+      ['[fd00:10:244:2::7]:8080', 0.5],
+    ]);
+    expect(nodePort?.after.map((f) => [f.dnat, f.probability])).toEqual([['[fd00:10:244:1::5]:8080', 1]]);
+    expect(json.rules.some((r) => r.status === 'removed')).toBe(true);
+  });
+});
+
 describe('kproxy diff: tables that are not kube-proxy\'s', () => {
   it('an nftables listing with another table: named, not counted', async () => {
     const listing = await compiled('kubia', '--mode', 'nftables');
