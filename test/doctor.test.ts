@@ -339,6 +339,12 @@ describe('kproxy doctor rulesets/broken/', () => {
     expect(lines.at(-2)).toBe('11 Services: 6 broken, 4 with warnings, 1 ok (6 errors, 13 warnings, 3 notes)');
   });
 
+  it('text output as a whole (golden: test/fixtures/doctor/broken.txt; update deliberately with -u)', async () => {
+    // Relative paths, as a user types them (and as wide as theirs when lines are wrapped).
+    const run = await kproxy(['doctor', path.relative(process.cwd(), broken), '--ping', 'kubia']);
+    await expect(run.stdout).toMatchFileSnapshot(path.join(repoRoot, 'test', 'fixtures', 'doctor', 'broken.txt'));
+  });
+
   it('--ping SERVICE: the echo request traced in both modes, reported at the clusterIP', async () => {
     const run = await kproxy(['doctor', broken, '--json', '--ping', 'kubia']);
     const ping = (JSON.parse(run.stdout) as Finding[]).filter((f) => f.code.includes('PING'));
@@ -383,6 +389,11 @@ describe('kproxy doctor: refused objects, exit codes, usage', () => {
       ['W_SELECTOR_AND_ENDPOINTS', 'default/kubia', 62, 9, true],
       ['W_ORPHAN_ENDPOINTS', null, 39, 9, true],
     ]);
+  });
+
+  it('text output as a whole (golden: test/fixtures/doctor/refused.txt)', async () => {
+    const run = await kproxy(['doctor', path.relative(process.cwd(), refused), '--node-name', 'node-1']);
+    await expect(run.stdout).toMatchFileSnapshot(path.join(repoRoot, 'test', 'fixtures', 'doctor', 'refused.txt'));
   });
 
   it('--ping when the input has errors: not traced, said so', async () => {

@@ -55,7 +55,7 @@ export function checkEndpoints(view: ServiceView, ctx: DoctorContext): Finding[]
           'error',
           view.key,
           at,
-          `port ${describePort(port)} has ${port.endpoints.length === 1 ? 'one endpoint, and it is' : `${port.endpoints.length} endpoints, and none is`} ready, so ${REFUSED}.`,
+          `port ${describePort(port)} has ${port.endpoints.length === 1 ? 'one endpoint, and it is not' : `${port.endpoints.length} endpoints, and none is`} ready, so ${REFUSED}.`,
           'see why the Pods are not Ready: kubectl describe pod POD (readiness probe, events)',
         ),
       );
@@ -74,7 +74,13 @@ function whyNoEndpoints(view: ServiceView, slices: readonly EndpointSlice[], ctx
   if (selector) {
     if (ctx.pods.length > 0 && view.selected?.length === 0) return 'its selector matches no Pod';
     if (view.selected && view.selected.length > 0 && view.selected.every((p) => p.podIPs.length === 0)) return 'the Pods it selects have no IP yet';
-    if (view.selected && view.selected.length > 0) return 'the selected Pods do not provide the port (see targetPort)';
+    const servicePort = port ? servicePortOf(view, port) : undefined;
+    const name = typeof servicePort?.targetPort === 'string' ? servicePort.targetPort : undefined;
+    const protocol = servicePort?.protocol;
+    if (name !== undefined && !view.selected?.some((p) => p.containerPorts.some((c) => c.name === name && c.protocol === protocol))) {
+      return `no selected Pod has a ${protocol} container port named ${name}, its targetPort`;
+    }
+    if (view.selected && view.selected.length > 0) return 'the selected Pods are not in its EndpointSlices';
     return 'its EndpointSlices list no endpoint';
   }
   if (slices.length > 0) {

@@ -11,6 +11,7 @@ export function checkExternalName(view: ServiceView): Finding[] {
   if (svc.type !== 'ExternalName') return [];
   const target = svc.externalName ?? '';
   const fqdn = `${svc.name}.${svc.namespace}.svc.cluster.local`;
+  const isIP = parseIP(target.replace(/\.$/, ''), { sloppy: true }) !== undefined;
   const out: Finding[] = [
     finding(
       'I_EXTERNALNAME',
@@ -18,10 +19,11 @@ export function checkExternalName(view: ServiceView): Finding[] {
       view.key,
       view.at(['spec', 'externalName']),
       `type ExternalName: cluster DNS answers ${fqdn} with a CNAME to ${target}, and that is all. There is no ClusterIP and kube-proxy writes no rules; the client resolves ${target} itself and connects to that address directly, on the port it chooses.`,
-      `HTTP and TLS clients still send the name they were given (${svc.name}) as Host header and SNI; if the outside server insists on ${target}, use that name in the URL`,
+      // An IP as target has its own warning below; a host name meets name-based virtual hosting.
+      isIP ? null : `HTTP and TLS clients still send the name they were given (${svc.name}) as Host header and SNI; if the outside server insists on ${target}, use that name in the URL`,
     ),
   ];
-  if (parseIP(target.replace(/\.$/, ''), { sloppy: true })) {
+  if (isIP) {
     out.push(
       finding(
         'W_EXTERNALNAME_IP',
