@@ -187,6 +187,29 @@ describe('kproxy diff: manifests against rule dumps', () => {
     expect(run.code).toBe(1);
   });
 
+  it('a dump side routes to pods as the manifests place them, even when the node settings name no pod network', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kproxy-diff-'));
+    writeFileSync(path.join(dir, 'kubia.yaml'), readFileSync(path.join(fixture('kubia'), 'kubia.yaml'), 'utf8'));
+    writeFileSync(path.join(dir, 'node.yaml'), 'nodeName: node-1\nnodeIP: 192.168.0.2\nclusterCIDR: 10.244.0.0/16\n');
+    const payload = await kproxy(['compile', dir, '--format', 'restore']);
+    const dump = path.join(dir, 'payload.iptables');
+    writeFileSync(dump, payload.stdout);
+    const run = await kproxy(['diff', dir, dump]);
+    expect(run.stdout).toContain('no change');
+    expect(run.stdout).toContain('where pods run is taken from the other side');
+    expect(run.code).toBe(0);
+  });
+
+  it('says delivered or forwarded when that is all that changed (a pod moved to another node)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kproxy-diff-'));
+    const moved = readFileSync(path.join(fixture('kubia'), 'kubia.yaml'), 'utf8').replace(/(name: kubia-a[\s\S]*?nodeName: )node-1/, '$1node-2');
+    writeFileSync(path.join(dir, 'kubia.yaml'), moved);
+    writeFileSync(path.join(dir, 'node.yaml'), readFileSync(nodeConfig, 'utf8'));
+    const run = await kproxy(['diff', fixture('kubia'), dir]);
+    expect(run.stdout).toMatch(/from pod [0-9.]+: 10\.244\.1\.5:8080 delivered 33\.3%, .* → 10\.244\.1\.5:8080 forwarded 33\.3%, /);
+    expect(run.code).toBe(1);
+  });
+
   it('--old-rules names the dump; the manifests fill the other side', async () => {
     const dump = await compiled('kubia', '--format', 'save');
     const { code, json } = await diffJson(fixture('kubia-scaled'), '--old-rules', dump);

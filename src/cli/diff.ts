@@ -18,7 +18,10 @@ import { collectProbes, diffNodes, renderDiffText, type DiffSide, type Probe, ty
 import type { IptablesRuleset } from '../ir/iptables.js';
 import type { NftRuleset } from '../ir/nftables.js';
 import { usage } from './compile.js';
-import { defaultSource, prepareNode, traceWith, type PreparedNode, type RulesOptions, type TraceIO } from './trace.js';
+import { buildNode } from '../emulate/node.js';
+import { createNftEmulator } from '../emulate/nft/index.js';
+import { createEmulator } from '../emulate/trace.js';
+import { defaultSource, isNftEmulator, prepareNode, traceWith, type PreparedNode, type RulesOptions, type TraceIO } from './trace.js';
 
 export interface DiffCommandOptions extends RulesOptions {
   oldRules?: string;
@@ -102,9 +105,10 @@ export async function runDiff(inputs: readonly string[], options: DiffCommandOpt
     notes.push(...side.node.notes);
     prepared.push(side.node);
   }
-  const [before, after] = [diffSide(prepared[0] as PreparedNode, mode), diffSide(prepared[1] as PreparedNode, mode)];
+  const [first, second] = withPodsOfTheOtherSide(prepared[0] as PreparedNode, prepared[1] as PreparedNode, specs, notes);
+  const [before, after] = [diffSide(first, mode), diffSide(second, mode)];
   const probes = collectProbes(before, after);
-  const sources = chooseSources(prepared[0] as PreparedNode, prepared[1] as PreparedNode, probes, notes);
+  const sources = chooseSources(first, second, probes, notes);
   const result = diffNodes(before, after, probes, sources);
 
   if (options.json) {
@@ -180,6 +184,22 @@ function folderNodeConfig(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A rule dump says nothing about where pods run, so its emulator would route a packet to a pod of this node
+ * out of the default route, unlike the manifests' side: a dump side borrows the pods (and Nodes) the other
+ * side's manifests describe, and the difference stays one of rules.
+ */
+function withPodsOfTheOtherSide(a: PreparedNode, b: PreparedNode, specs: readonly SideSpec[], notes: string[]): [PreparedNode, PreparedNode] {
+  const borrow = (side: PreparedNode, other: PreparedNode, path: string): PreparedNode => {
+    if (side.cluster || !other.cluster) return side;
+    notes.push(`${path} is a rule dump: where pods run is taken from the other side's manifests`);
+    const node = buildNode(side.config, other.cluster);
+    const emu = isNftEmulator(side.emu) ? createNftEmulator(side.emu.ruleset, node) : createEmulator(side.emu.rules, node);
+    return { ...side, emu };
+  };
+  return [borrow(a, b, specs[0]?.path ?? ''), borrow(b, a, specs[1]?.path ?? '')];
 }
 
 /** A prepared node as diff/ sees it: its walker, its node model, its manifests, its rules. */

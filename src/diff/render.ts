@@ -53,7 +53,10 @@ export function probeText(probe: Probe): string {
 
 function changeLines(change: FateChange): string[] {
   const from = `from ${change.source.name} ${change.source.address}`;
-  const lines = change.firstConnectionChanged ? [`    ${from}: ${distribution(change.before)} → ${distribution(change.after)}`] : [];
+  let [before, after] = [distribution(change.before), distribution(change.after)];
+  // The short form leaves out what usually goes without saying (delivered here or forwarded); say it when that is the difference.
+  if (before === after) [before, after] = [distribution(change.before, true), distribution(change.after, true)];
+  const lines = change.firstConnectionChanged ? [`    ${from}: ${before} → ${after}`] : [];
   const again = change.sameEndpointAgain;
   if (again.before !== null && again.after !== null && again.before !== again.after) {
     const first = change.firstConnectionChanged ? '' : ` (first connection unchanged: ${distribution(change.after)})`;
@@ -62,15 +65,18 @@ function changeLines(change: FateChange): string[] {
   return lines;
 }
 
-function distribution(fates: readonly Fate[]): string {
-  return fates.map((f) => `${fateText(f)} ${formatProbability(f.probability)}`).join(', ');
+function distribution(fates: readonly Fate[], detailed = false): string {
+  return fates.map((f) => `${fateText(f, detailed)} ${formatProbability(f.probability)}`).join(', ');
 }
 
-/** `10.244.1.5:8080`, `10.244.2.7:8080 masqueraded`, `rejected`, `10.96.0.10 untranslated (forwarded)`. */
-export function fateText(fate: Fate): string {
+/**
+ * `10.244.1.5:8080`, `10.244.2.7:8080 masqueraded`, `rejected`, `10.96.0.10 untranslated (forwarded)`;
+ * `detailed` also names the end of a translated packet and where an untranslated one went.
+ */
+export function fateText(fate: Fate, detailed = false): string {
   if (fate.error !== undefined) return `not traced (${fate.error})`;
-  const ended = ENDED_NORMALLY.has(fate.result);
-  let text = fate.dnat ? (ended ? fate.dnat : `${fate.dnat} ${fate.result}`) : ended ? `${fate.finalDestination} untranslated (${fate.result})` : fate.result;
+  const ended = ENDED_NORMALLY.has(fate.result) && !detailed;
+  let text = fate.dnat ? (ended ? fate.dnat : `${fate.dnat} ${fate.result}`) : ended ? `${fate.finalDestination} untranslated (${fate.result})` : `${detailed ? `${fate.finalDestination} untranslated, ` : ''}${fate.result}`;
   if (fate.masquerade) text += ' masqueraded';
   if (fate.uncertain) text += ' (uncertain)';
   return text;
