@@ -7,10 +7,10 @@
  *
  * Node settings: `--node-config FILE` (and the node flags) apply to both sides; otherwise a folder's node.yaml is
  * used for its own side and, when the other side is a rule dump, for that side too (a dump says nothing about
- * the node's addresses).
+ * the node's addresses, nor where pods run: that too comes from the other side's manifests).
  *
- * Exit codes: 0 identical, 1 something changed (packet fates or rules), 2 usage or input errors (an input that
- * cannot be read is not a change, so CI can tell the two apart).
+ * Exit codes: 0 identical, 1 something changed (packet fates or kube-proxy's rules), 2 usage or input errors
+ * (an input that cannot be read is not a change, so CI can tell the two apart).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
