@@ -8,3 +8,5 @@ runCompileBench();
 runParseBench();
 runTraceBench();
 runNftBench();
+// The kernel lab (root, ~15 s) only when asked: npm run bench -- --lab
+if (process.argv.includes('--lab')) await (await import('./lab.js')).runLabBench();

@@ -38,6 +38,8 @@ export type Observation =
 export interface ProbeResult {
   id: number;
   observations: Observation[];
+  /** How long each connection took, from connect (or send) to its fate, in milliseconds. */
+  milliseconds: number[];
 }
 
 export function clientProgram(): void {
@@ -110,21 +112,21 @@ export function clientProgram(): void {
   const run = async (p: Probe) => {
     const once = p.kind === 'tcp' ? tcp : p.kind === 'udp' ? udp : ping;
     const observations: Observation[] = new Array(p.count);
+    const milliseconds: number[] = new Array(p.count);
+    const timed = async (i: number) => {
+      const started = performance.now();
+      observations[i] = await once(p);
+      milliseconds[i] = performance.now() - started;
+    };
     let next = 0;
     const worker = async () => {
-      while (next < p.count) {
-        const i = next++;
-        observations[i] = await once(p);
-      }
+      while (next < p.count) await timed(next++);
     };
     // One connection alone first: it resolves the neighbours on the path, so the burst after it does not
     // pile up in an ARP queue (a SYN lost there is only retried after a second).
-    if (p.count > 0) {
-      next = 1;
-      observations[0] = await once(p);
-    }
+    if (p.count > 0) await timed(next++);
     await Promise.all(Array.from({ length: Math.max(1, Math.min(p.concurrency, p.count)) }, worker));
-    process.stdout.write(`${JSON.stringify({ id: p.id, observations })}\n`);
+    process.stdout.write(`${JSON.stringify({ id: p.id, observations, milliseconds })}\n`);
   };
 
   readline.createInterface({ input: process.stdin }).on('line', (line) => {

@@ -15,7 +15,7 @@ import type { PacketSpec } from '../emulate/packet.js';
 import type { TraceDetail } from '../emulate/trace.js';
 import type { NodeConfig } from '../model/node-config.js';
 import { agentProgram } from './agent.js';
-import { clientProgram, type Observation, type Probe, type ProbeResult } from './client.js';
+import { clientProgram, type Probe, type ProbeResult } from './client.js';
 import { CHI_SQUARE_P_MIN, compareFlow, predict, type FlowComparison, type LabHosts, type Prediction } from './compare.js';
 import type { LabFlow } from './flows.js';
 import {
@@ -49,6 +49,8 @@ export interface LabOptions {
   connections: number;
   /** Connections for flows with session affinity (all must reach one endpoint). */
   affinityConnections: number;
+  /** Benchmarks: exactly this many connections per flow, one after the other (timings without contention). */
+  sequentialConnections?: number;
   /** How long a connection may take before it counts as a timeout. */
   timeoutMs: number;
   /** The session that owns what is created; the caller keeps it to clean up on a signal. */
@@ -64,6 +66,8 @@ export interface FlowResult {
   prediction?: Prediction;
   connections: number;
   comparison?: FlowComparison;
+  /** Time each connection took (connect to answer, refusal or timeout), in milliseconds. */
+  milliseconds?: number[];
 }
 
 export interface LabReport {
@@ -133,14 +137,14 @@ async function probeFlow(
   plan: TopologyPlan,
   hosts: LabHosts,
   options: LabOptions,
-  send: (sender: string, probe: Omit<Probe, 'id'>) => Promise<Observation[]>,
+  send: (sender: string, probe: Omit<Probe, 'id'>) => Promise<ProbeResult>,
   notes: string[],
 ): Promise<FlowResult> {
   if (skipped || !detail) return { flow, skipped: skipped ?? 'no trace', connections: 0 };
   const prediction = predict(detail, hosts);
   const sender = plan.senders.get(flow.spec.source);
   if (!sender) return { flow, skipped: `no namespace can send from ${flow.spec.source}`, prediction, connections: 0 };
-  const connections = prediction.sticky ? options.affinityConnections : prediction.fates.length > 1 ? options.connections : 1;
+  const connections = options.sequentialConnections ?? (prediction.sticky ? options.affinityConnections : prediction.fates.length > 1 ? options.connections : 1);
   const probe: Omit<Probe, 'id'> = {
     kind: flow.spec.protocol === 'icmp' ? 'ping' : flow.spec.protocol === 'udp' ? 'udp' : 'tcp',
     src: flow.spec.source,
@@ -149,17 +153,19 @@ async function probeFlow(
     count: flow.spec.protocol === 'icmp' ? 1 : connections,
     timeoutMs: options.timeoutMs,
     // Affinity is checked across connections made one after the other, as a client would.
-    concurrency: prediction.sticky ? 1 : 32,
+    concurrency: prediction.sticky || options.sequentialConnections !== undefined ? 1 : 32,
   };
-  let comparison = compareFlow(prediction, await send(sender, probe), flow.spec.source);
+  let sent = await send(sender, probe);
+  let comparison = compareFlow(prediction, sent.observations, flow.spec.source);
   // p < 0.001 happens by chance once in a thousand tests, and a suite runs many: a second, independent
   // sample decides. A real bias fails both; chance fails both once in a million.
   if (onlyChiSquareFailed(comparison)) {
     const first = comparison.observed;
-    comparison = compareFlow(prediction, await send(sender, probe), flow.spec.source);
+    sent = await send(sender, probe);
+    comparison = compareFlow(prediction, sent.observations, flow.spec.source);
     notes.push(`${flow.name}: chi-square failed on the first sample (${first}), so a second sample decided`);
   }
-  return { flow, prediction, connections: probe.count, comparison };
+  return { flow, prediction, connections: probe.count, comparison, milliseconds: sent.milliseconds };
 }
 
 function onlyChiSquareFailed(comparison: FlowComparison): boolean {
@@ -215,15 +221,15 @@ function loadRules(plan: TopologyPlan, options: LabOptions): void {
 }
 
 interface Prober {
-  send(probe: Probe): Promise<Observation[]>;
+  send(probe: Probe): Promise<ProbeResult>;
 }
 
 async function startProber(session: LabSession, ns: string): Promise<Prober> {
   const child: ChildProcess = await startProgram(session, ns, clientProgram, []);
-  const waiting = new Map<number, { resolve(observations: Observation[]): void; reject(error: Error): void }>();
+  const waiting = new Map<number, { resolve(result: ProbeResult): void; reject(error: Error): void }>();
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
     const result = JSON.parse(line) as ProbeResult;
-    waiting.get(result.id)?.resolve(result.observations);
+    waiting.get(result.id)?.resolve(result);
     waiting.delete(result.id);
   });
   child.on('exit', (code) => {
