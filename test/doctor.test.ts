@@ -179,6 +179,32 @@ describe('doctor checks (codes and positions)', () => {
       expected: [['I_LB_SOURCE_RANGES', 7, 29]],
     },
     {
+      // Line 7: the port without nodePort (its flow map at col 11).
+      name: 'a NodePort Service port without nodePort',
+      yaml: docs(service('web', 'type: NodePort', 'clusterIP: 10.96.0.20', 'ports: [{port: 80, targetPort: 8080}]', 'selector: {app: web}'), pod('web-1', '{app: web}', 'node-1', '10.244.1.11')),
+      expected: [['W_NODEPORT_UNSET', 7, 11]],
+    },
+    {
+      name: 'ClientIP affinity is explained only when there is a choice of Pods',
+      yaml: docs(
+        service('web', 'clusterIP: 10.96.0.20', 'sessionAffinity: ClientIP', 'ports: [{port: 80, targetPort: 8080}]', 'selector: {app: web}'),
+        pod('web-1', '{app: web}', 'node-1', '10.244.1.11'),
+        pod('web-2', '{app: web}', 'node-2', '10.244.2.11', '[{containerPort: 8080}]', 'False'),
+      ),
+      expected: [
+        ['W_POD_NOT_READY', 20, 59],
+      ],
+    },
+    {
+      name: 'ClientIP affinity with two ready Pods',
+      yaml: docs(
+        service('web', 'clusterIP: 10.96.0.20', 'sessionAffinity: ClientIP', 'ports: [{port: 80, targetPort: 8080}]', 'selector: {app: web}'),
+        pod('web-1', '{app: web}', 'node-1', '10.244.1.11'),
+        pod('web-2', '{app: web}', 'node-2', '10.244.2.11'),
+      ),
+      expected: [['I_SESSION_AFFINITY', 6, 20]],
+    },
+    {
       name: 'two nodePorts in one Service are the model\'s E_DUPLICATE_PORT, not a collision between Services',
       yaml: service('web', 'type: NodePort', 'clusterIP: 10.96.0.20', 'ports: [{name: a, port: 80, nodePort: 30080}, {name: b, port: 81, nodePort: 30080}]'),
       expected: [['E_DUPLICATE_PORT', 7, 79]],
@@ -412,10 +438,13 @@ describe('kproxy doctor: refused objects, exit codes, usage', () => {
     expect(run.stdout).toMatch(/1 Service: 0 broken, 1 with warnings, 0 ok \(0 errors, 1 warning, 0 notes\)\n$/);
   });
 
-  it('exit 0 and an ok verdict for a healthy example', async () => {
-    const run = await kproxy(['doctor', path.join(repoRoot, 'rulesets', 'kubia')]);
+  it('exit 0 and an ok verdict for a healthy example (with a note on its session affinity)', async () => {
+    const run = await kproxy(['doctor', path.join(repoRoot, 'rulesets', 'kubia'), '--json']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('Service default/kubia: ok\n\n1 Service: 0 broken, 0 with warnings, 1 ok (0 errors, 0 warnings, 0 notes)\n');
+    expect((JSON.parse(run.stdout) as Finding[]).map((f) => [f.code, f.severity, f.line, f.col])).toEqual([['I_SESSION_AFFINITY', 'info', 11, 20]]);
+    const text = await kproxy(['doctor', path.join(repoRoot, 'rulesets', 'kubia')]);
+    expect(text.stdout).toMatch(/^Service default\/kubia: ok\n/);
+    expect(text.stdout).toMatch(/\n1 Service: 0 broken, 0 with warnings, 1 ok \(0 errors, 0 warnings, 1 note\)\n$/);
   });
 
   it.each([

@@ -18,6 +18,7 @@ export const DOCTOR_CODES = {
   W_ONLY_TERMINATING_ENDPOINTS: 'no endpoint of a port is ready, some are terminating but serving: kube-proxy uses those until they are gone',
   W_ETP_LOCAL_NO_LOCAL_ENDPOINT: 'externalTrafficPolicy Local and no ready endpoint on this node: external traffic arriving here is dropped',
   W_ITP_LOCAL_NO_LOCAL_ENDPOINT: 'internalTrafficPolicy Local and no ready endpoint on this node: ClusterIP traffic from here is dropped',
+  W_NODEPORT_UNSET: 'a NodePort Service port without nodePort: the API server would allocate one, the manifests do not say which',
   W_NODEPORT_RANGE: "a nodePort outside the API server's default range 30000-32767",
   W_CLUSTER_IP_OUTSIDE_RANGE: "a clusterIP outside the node settings' serviceCIDRs (the API server's --service-cluster-ip-range)",
   W_LB_PENDING: 'a LoadBalancer Service with no status.loadBalancer.ingress yet (EXTERNAL-IP <pending>)',
@@ -27,6 +28,7 @@ export const DOCTOR_CODES = {
   W_PING_SERVICE_IP: 'a client pings a Service address (ClusterIP, external IP, load-balancer IP): no Pod ever answers',
   // Explanations.
   I_NO_PODS_IN_INPUT: 'the input holds no Pods, so a selector cannot be checked',
+  I_SESSION_AFFINITY: 'sessionAffinity ClientIP with several endpoints: load is spread per client, not per connection',
   I_HEADLESS: 'a headless Service (clusterIP: None): no rules, DNS answers with the Pod IPs',
   I_EXTERNALNAME: 'an ExternalName Service: no rules, DNS answers with a CNAME',
   I_LB_SOURCE_RANGES: 'a LoadBalancer Service that accepts only some client ranges on its load-balancer IP',

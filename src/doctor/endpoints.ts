@@ -61,8 +61,26 @@ export function checkEndpoints(view: ServiceView, ctx: DoctorContext): Finding[]
       );
     }
   }
-  out.push(...trafficPolicyLocal(view, slices, ctx));
+  out.push(...trafficPolicyLocal(view, slices, ctx), ...sessionAffinity(view));
   return out;
+}
+
+/** "Everything goes to one Pod": ClientIP affinity, with a choice of Pods to stick to. */
+function sessionAffinity(view: ServiceView): Finding[] {
+  const svc = view.object.service;
+  const choices = Math.max(0, ...view.ports.map((p) => p.endpoints.filter((e) => e.ready).length));
+  if (svc.sessionAffinity !== 'ClientIP' || choices < 2) return [];
+  const seconds = svc.sessionAffinityTimeoutSeconds;
+  return [
+    finding(
+      'I_SESSION_AFFINITY',
+      'info',
+      view.key,
+      view.at(['spec', 'sessionAffinity']),
+      `sessionAffinity: ClientIP: kube-proxy remembers each client address for ${seconds} s${seconds % 3600 === 0 ? ` (${seconds / 3600} h)` : ''} after its last new connection and sends its new connections to the Pod it reached first. Load is spread per client, not per connection: one busy client, or many clients behind one NAT address, all land on one Pod. It works on addresses only (layer 4): there is no cookie-based affinity.`,
+      `to watch it, kproxy trace … --dst ${svc.name}.${svc.namespace} --dport ${svc.ports[0]?.port ?? 'PORT'} --connections 5`,
+    ),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -13,6 +13,18 @@ export function checkExposure(view: ServiceView): Finding[] {
   const svc = view.object.service;
   const out: Finding[] = [];
   svc.ports.forEach((sp, i) => {
+    if (sp.nodePort === 0 && svc.type === 'NodePort') {
+      out.push(
+        finding(
+          'W_NODEPORT_UNSET',
+          'warning',
+          view.key,
+          sp.at,
+          `type NodePort, but port ${sp.port} has no nodePort: the API server would pick a free one in ${NODE_PORT_MIN}-${NODE_PORT_MAX} when the Service is created. These manifests do not say which, so kproxy's rules (compile, trace) have no NodePort for it.`,
+          `take the Service as the cluster has it (kubectl get svc ${svc.name} -o yaml), or write the nodePort you want`,
+        ),
+      );
+    }
     if (sp.nodePort === 0 || (sp.nodePort >= NODE_PORT_MIN && sp.nodePort <= NODE_PORT_MAX)) return;
     out.push(
       finding(
