@@ -9,7 +9,7 @@ import type { EndpointsObject, KubeObject, PodObject, ServiceObject } from '../m
 import type { NodeConfig } from '../model/node-config.js';
 import type { Path } from '../model/source.js';
 import { proxyServicePorts, type ProxyServicePort } from '../proxy/service-ports.js';
-import { groupBy, serviceKey } from './finding.js';
+import { groupBy, objectKey } from './finding.js';
 import type { ObjectIndex } from './locate.js';
 
 export interface DoctorContext {
@@ -17,6 +17,9 @@ export interface DoctorContext {
   cluster: Cluster;
   services: ServiceView[];
   pods: PodObject[];
+  /** Pods by `namespace/name` and by each address as written, for the endpoints that name them. */
+  podsByKey: Map<string, PodObject>;
+  podsByIP: Map<string, PodObject>;
   endpoints: EndpointsObject[];
   index: ObjectIndex;
 }
@@ -37,11 +40,11 @@ export function makeContext(objects: readonly KubeObject[], cluster: Cluster, co
   const pods = objects.filter((o): o is PodObject => o.kind === 'Pod');
   // A Service selects in its own namespace only; grouping keeps large dumps from costing Services × Pods.
   const podsByNamespace = groupBy(pods, (p) => p.namespace);
-  const portsByService = groupBy(proxyServicePorts(cluster, config), (p) => serviceKey(p.service));
+  const portsByService = groupBy(proxyServicePorts(cluster, config), (p) => objectKey(p.service));
   const services = objects
     .filter((o): o is ServiceObject => o.kind === 'Service')
     .map((object): ServiceView => {
-      const key = serviceKey(object);
+      const key = objectKey(object);
       const located = index.find('Service', object.namespace, object.name);
       const selector = object.service.selector;
       return {
@@ -52,7 +55,9 @@ export function makeContext(objects: readonly KubeObject[], cluster: Cluster, co
         ports: portsByService.get(key) ?? [],
       };
     });
-  return { config, cluster, services, pods, endpoints: objects.filter((o): o is EndpointsObject => o.kind === 'Endpoints'), index };
+  const podsByKey = new Map(pods.map((p) => [objectKey(p), p]));
+  const podsByIP = new Map(pods.flatMap((p) => p.podIPs.map((ip): [string, PodObject] => [ip, p])));
+  return { config, cluster, services, pods, podsByKey, podsByIP, endpoints: objects.filter((o): o is EndpointsObject => o.kind === 'Endpoints'), index };
 }
 
 /** Equality-based selection, as Services select: every key present with exactly this value. */

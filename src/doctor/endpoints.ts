@@ -177,12 +177,9 @@ function notReadyEndpoints(view: ServiceView, slices: readonly EndpointSlice[], 
 }
 
 function podOf(endpoint: Endpoint, ctx: DoctorContext): PodObject | undefined {
-  if (endpoint.pod !== undefined) {
-    const byRef = ctx.pods.find((p) => `${p.namespace}/${p.name}` === endpoint.pod);
-    if (byRef) return byRef;
-  }
+  const byRef = endpoint.pod === undefined ? undefined : ctx.podsByKey.get(endpoint.pod);
   const address = endpoint.addresses[0];
-  return address === undefined ? undefined : ctx.pods.find((p) => p.podIPs.includes(address));
+  return byRef ?? (address === undefined ? undefined : ctx.podsByIP.get(address));
 }
 
 function readyConditionAt(pod: PodObject, ctx: DoctorContext): Position {

@@ -33,7 +33,8 @@ export function finding(
   return { code, severity, service, file: at.file, line: at.line, col: at.col, message, hint };
 }
 
-export function serviceKey(s: { namespace: string; name: string }): string {
+/** `namespace/name`: how findings name Services, and endpoints name Pods. */
+export function objectKey(s: { namespace: string; name: string }): string {
   return `${s.namespace}/${s.name}`;
 }
 

@@ -60,7 +60,8 @@ export function diagnose(input: DoctorInput): DoctorReport {
 }
 
 function sortFindings(findings: readonly Finding[], services: readonly string[]): Finding[] {
-  const rank = (f: Finding) => (f.service === null ? services.length : services.indexOf(f.service));
+  const order = new Map(services.map((s, i) => [s, i]));
+  const rank = (f: Finding) => (f.service === null ? services.length : (order.get(f.service) ?? services.length));
   return [...findings].sort(
     (a, b) =>
       rank(a) - rank(b) ||

@@ -1,6 +1,6 @@
 /** Doctor findings as text for people (grouped per Service, with a summary line) or JSON for tools. */
 import type { DoctorReport } from './index.js';
-import { plural, type Finding, type Severity } from './finding.js';
+import { groupBy, plural, type Finding, type Severity } from './finding.js';
 
 /** The `--json` output: the findings array, one object per finding in the order of the text output. */
 export function renderDoctorJson(report: DoctorReport): string {
@@ -22,15 +22,17 @@ const WIDTH = 110;
 export function renderDoctorText(report: DoctorReport): string {
   const out: string[] = [];
   const verdicts = { broken: 0, warnings: 0, ok: 0 };
+  // Service keys always hold a '/': '' groups the findings of no Service.
+  const byService = groupBy(report.findings, (f) => f.service ?? '');
   for (const service of report.services) {
-    const mine = report.findings.filter((f) => f.service === service);
+    const mine = byService.get(service) ?? [];
     const verdict = mine.some((f) => f.severity === 'error') ? 'broken' : mine.some((f) => f.severity === 'warning') ? 'warnings' : 'ok';
     verdicts[verdict]++;
     out.push(`Service ${service}: ${verdict === 'warnings' ? 'works, with warnings' : verdict}`);
     for (const f of mine) out.push(...renderFinding(f));
     out.push('');
   }
-  const others = report.findings.filter((f) => f.service === null);
+  const others = byService.get('') ?? [];
   if (others.length > 0) {
     out.push('Not about one Service:');
     for (const f of others) out.push(...renderFinding(f));
