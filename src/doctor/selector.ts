@@ -37,7 +37,10 @@ export function checkSelector(view: ServiceView, ctx: DoctorContext): Finding[] 
     ];
   }
   const namespace = view.object.namespace;
-  const lines = [`selector ${selectorText(selector)} matches no Pod in namespace ${namespace}, so the Service has no endpoints.`];
+  const effect = view.ports.some((p) => p.endpoints.length > 0)
+    ? 'yet its EndpointSlices list endpoints (hand-written, or left from earlier Pods)'
+    : 'so the Service has no endpoints';
+  const lines = [`selector ${selectorText(selector)} matches no Pod in namespace ${namespace}, ${effect}.`];
   const near = nearestPods(selector, ctx.pods.filter((p) => p.namespace === namespace));
   for (const [description, pods] of near) lines.push(`Almost: ${podNames(pods)}: ${description}.`);
   const elsewhere = ctx.pods.filter((p) => p.namespace !== namespace && selectorMatches(selector, p.labels));
@@ -47,8 +50,8 @@ export function checkSelector(view: ServiceView, ctx: DoctorContext): Finding[] 
   }
   const hint =
     near.length > 0 || elsewhere.length > 0
-      ? 'make the selector and the Pod labels agree (in the Deployment, the labels of spec.template), or create the Service in the Pods\' namespace; kubectl get pods --show-labels lists them'
-      : 'no Pod has labels close to the selector: check that the Pods exist (kubectl get pods -n ' + namespace + ' --show-labels) and that the selector is the one their template sets';
+      ? `make the selector and the Pod labels agree (in a Deployment, the labels of spec.template)${elsewhere.length > 0 ? ", or create the Service in the Pods' namespace" : ''}; kubectl get pods --show-labels lists them`
+      : `no Pod has labels close to the selector: check that the Pods exist (kubectl get pods -n ${namespace} --show-labels) and that the selector is the one their template sets`;
   return [finding('W_SELECTOR_NO_MATCH', 'warning', view.key, at, lines.join(' '), hint)];
 }
 
