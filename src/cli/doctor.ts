@@ -27,7 +27,7 @@ export interface DoctorOptions extends NodeSettingsOptions {
 export function addDoctorOptions(command: Command): Command {
   return command
     .option('--json', 'print the findings as JSON: [{code, severity, service, file, line, col, message, hint}]')
-    .option('--ping <target>', 'a client pings this ClusterIP, Service name or IP: trace it in both proxy modes and explain (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
+    .option('--ping <target>', 'a client pings this ClusterIP, Service name or IP: trace it in both proxy modes and explain (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--ping-from <ip>', 'source address of --ping (default: a pod on this node, else the node IP)')
     .option('--namespace <ns>', 'namespace for short Service names in --ping (default "default")')
     .option('--node-config <file>', "node settings (conformance config.yaml format); a folder's node.yaml is used by default");
