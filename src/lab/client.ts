@@ -62,19 +62,25 @@ export function clientProgram(): void {
     }
   };
 
+  /** The first fate wins; the timer and the socket go with it. */
+  const settle = (p: Probe, resolve: (o: Observation) => void, close: () => void) => {
+    let done = false;
+    const timer = setTimeout(() => finish({ outcome: 'timeout' }), p.timeoutMs);
+    const finish = (o: Observation) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      close();
+      resolve(o);
+    };
+    return finish;
+  };
+
   const tcp = (p: Probe) =>
     new Promise<Observation>((resolve) => {
       let data = '';
-      let done = false;
-      const finish = (o: Observation) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        socket.destroy();
-        resolve(o);
-      };
       const socket = net.connect({ host: p.dst, port: p.port, localAddress: p.src });
-      const timer = setTimeout(() => finish({ outcome: 'timeout' }), p.timeoutMs);
+      const finish = settle(p, resolve, () => socket.destroy());
       socket.on('data', (chunk) => (data += chunk.toString()));
       socket.on('end', () => finish(data ? fromAnswer(data) : { outcome: 'refused' }));
       socket.on('error', (e) => finish(data ? fromAnswer(data) : fromError(e)));
@@ -82,16 +88,8 @@ export function clientProgram(): void {
 
   const udp = (p: Probe) =>
     new Promise<Observation>((resolve) => {
-      let done = false;
       const socket = dgram.createSocket('udp4');
-      const finish = (o: Observation) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        socket.close();
-        resolve(o);
-      };
-      const timer = setTimeout(() => finish({ outcome: 'timeout' }), p.timeoutMs);
+      const finish = settle(p, resolve, () => socket.close());
       // A connected socket: the kernel reports an ICMP port unreachable as ECONNREFUSED on it.
       socket.on('error', (e) => finish(fromError(e)));
       socket.on('message', (msg) => finish(fromAnswer(msg.toString())));

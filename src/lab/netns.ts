@@ -77,11 +77,6 @@ export function nfacctAdd(ns: string, name: string): void {
   runIn(ns, ['nfacct', 'add', name]);
 }
 
-/** What the namespace's netfilter holds now (for error messages and debugging). */
-export function listRules(ns: string, mode: 'iptables' | 'nftables', backend: 'legacy' | 'nft'): string {
-  return runIn(ns, mode === 'nftables' ? ['nft', 'list', 'ruleset'] : [`iptables-${backend}-save`]);
-}
-
 /**
  * Starts `program(args)` with this Node.js inside `ns` and resolves once it printed `ready`. The program's
  * source text is passed with `-e`, so the lab runs from the TypeScript sources (tests) as well as from dist/.

@@ -55,8 +55,6 @@ export interface LabOptions {
   timeoutMs: number;
   /** The session that owns what is created; the caller keeps it to clean up on a signal. */
   session: LabSession;
-  /** Progress lines (stderr in the CLI). */
-  log?(line: string): void;
 }
 
 export interface FlowResult {
@@ -110,11 +108,12 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     let nextId = 1;
     const send = (sender: string, probe: Omit<Probe, 'id'>) => (probers.get(sender) as Promise<Prober>).then((p) => p.send({ ...probe, id: nextId++ }));
     // Flows run a few at a time: most of a lab run is waiting (timeouts, ping's one second), not work.
-    await inBatches(traced.map((t, index) => async () => {
-      results[index] = await probeFlow(t, plan, hosts, options, send, notes);
-      const c = results[index]?.comparison;
-      if (c) options.log?.(`${c.agree ? 'agree' : 'DISAGREE'}  ${t.flow.name}: ${c.observed}`);
-    }), FLOWS_AT_ONCE);
+    await inBatches(
+      traced.map((t, index) => async () => {
+        results[index] = await probeFlow(t, plan, hosts, options, send, notes);
+      }),
+      FLOWS_AT_ONCE,
+    );
     timings.probes = performance.now() - t;
   } finally {
     destroySession(options.session);

@@ -4,6 +4,7 @@
  * iptables-nft, nft, nfacct and ping: skipped with the reason elsewhere, required when CI=true.
  */
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { prepareNode, traceWith } from '../../src/cli/trace.js';
 import { parseFlows } from '../../src/emulate/flows.js';
 import { defaultFlows, fromFlowTable } from '../../src/lab/flows.js';
@@ -11,7 +12,7 @@ import { newSession } from '../../src/lab/netns.js';
 import { runLab, type FlowResult, type LabReport } from '../../src/lab/run.js';
 import { kernelTools, requireKernelInCI } from '../kernel/netns.js';
 
-export const labTools = kernelTools(['iptables-nft-restore', 'iptables-nft-save', 'nft', 'nfacct', 'ping']);
+export const labTools = kernelTools(['iptables-nft-restore', 'iptables-nft-save', 'iptables-legacy-restore', 'iptables-legacy-save', 'nft', 'nfacct', 'ping']);
 requireKernelInCI(labTools);
 
 export interface LabCase {
@@ -19,6 +20,8 @@ export interface LabCase {
   nodeConfig?: string;
   mode: 'iptables' | 'nftables';
   flowTable?: string;
+  /** iptables-restore flavour (default nft). */
+  backend?: 'nft' | 'legacy';
 }
 
 export async function runLabCase(c: LabCase): Promise<LabReport> {
@@ -38,7 +41,7 @@ export async function runLabCase(c: LabCase): Promise<LabReport> {
     config,
     node: emu.node,
     mode: c.mode,
-    backend: 'nft',
+    backend: c.backend ?? 'nft',
     flows,
     trace: (spec) => traceWith(emu, spec),
     connections: 200,
@@ -46,6 +49,12 @@ export async function runLabCase(c: LabCase): Promise<LabReport> {
     timeoutMs: 2500,
     session: newSession(),
   });
+}
+
+/** The verdict of a kernel suite: no flow skipped but SCTP ones, and none disagrees. */
+export function expectKernelAgrees(report: LabReport): void {
+  expect(unexpectedSkips(report)).toEqual([]);
+  expect(disagreements(report)).toEqual([]);
 }
 
 /** Every flow that was compared and disagreed, with its reasons (empty when kernel and emulator agree). */
