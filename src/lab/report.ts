@@ -18,7 +18,7 @@ export function countResults(report: LabReport): ReportCounts {
 }
 
 function row(r: FlowResult): [string, string, string, string] {
-  if (!r.comparison) return [r.flow.name, r.prediction ? '' : '-', `not sent: ${r.skipped ?? ''}`, 'skipped'];
+  if (!r.comparison) return [r.flow.name, '-', `not sent: ${r.skipped ?? ''}`, 'skipped'];
   const c = r.comparison;
   const chi = c.chiSquare ? ` [chi² p=${c.chiSquare.p.toPrecision(2)}]` : '';
   return [r.flow.name, c.predicted, `${c.observed}${chi}`, c.agree ? 'yes' : 'NO'];

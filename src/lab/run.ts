@@ -106,7 +106,11 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     timings.agents = performance.now() - t;
     t = performance.now();
     let nextId = 1;
-    const send = (sender: string, probe: Omit<Probe, 'id'>) => (probers.get(sender) as Promise<Prober>).then((p) => p.send({ ...probe, id: nextId++ }));
+    const sendNow = (sender: string, probe: Omit<Probe, 'id'>) => (probers.get(sender) as Promise<Prober>).then((p) => p.send({ ...probe, id: nextId++ }));
+    // Flows with session affinity go one at a time: two first connections of one client racing through the
+    // same Service would each set an affinity entry, and the client would then rightly see two endpoints.
+    const oneAtATime = serialQueue();
+    const send: SendProbe = (sender, probe, sticky) => (sticky ? oneAtATime(() => sendNow(sender, probe)) : sendNow(sender, probe));
     // Flows run a few at a time: most of a lab run is waiting (timeouts, ping's one second), not work.
     await inBatches(
       traced.map((t, index) => async () => {
@@ -123,6 +127,19 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
 
 const FLOWS_AT_ONCE = 8;
 
+/** Sends a probe from a namespace's prober; `sticky` probes wait for each other. */
+type SendProbe = (sender: string, probe: Omit<Probe, 'id'>, sticky: boolean) => Promise<ProbeResult>;
+
+/** Runs the functions given to it one after the other, in call order. */
+function serialQueue(): <T>(run: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (run) => {
+    const result = tail.then(run);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}
+
 async function inBatches(tasks: (() => Promise<void>)[], width: number): Promise<void> {
   let next = 0;
   const worker = async () => {
@@ -136,7 +153,7 @@ async function probeFlow(
   plan: TopologyPlan,
   hosts: LabHosts,
   options: LabOptions,
-  send: (sender: string, probe: Omit<Probe, 'id'>) => Promise<ProbeResult>,
+  send: SendProbe,
   notes: string[],
 ): Promise<FlowResult> {
   if (skipped || !detail) return { flow, skipped: skipped ?? 'no trace', connections: 0 };
@@ -154,13 +171,13 @@ async function probeFlow(
     // Affinity is checked across connections made one after the other, as a client would.
     concurrency: prediction.sticky || options.sequentialConnections !== undefined ? 1 : 32,
   };
-  let sent = await send(sender, probe);
+  let sent = await send(sender, probe, prediction.sticky);
   let comparison = compareFlow(prediction, sent.observations, flow.spec.source);
   // p < 0.001 happens by chance once in a thousand tests, and a suite runs many: a second, independent
   // sample decides. A real bias fails both; chance fails both once in a million.
   if (onlyChiSquareFailed(comparison)) {
     const first = comparison.observed;
-    sent = await send(sender, probe);
+    sent = await send(sender, probe, prediction.sticky);
     comparison = compareFlow(prediction, sent.observations, flow.spec.source);
     notes.push(`${flow.name}: chi-square failed on the first sample (${first}), so a second sample decided`);
   }
