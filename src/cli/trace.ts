@@ -212,7 +212,8 @@ function parseNumber(value: string | number | undefined, what: string, min: numb
   return n;
 }
 
-export async function runTrace(inputs: readonly string[], options: TraceCommandOptions, io: TraceIO): Promise<number> {
+/** `seen`, when given, collects every trace the command printed (for `--mode both`'s summary). */
+export async function runTrace(inputs: readonly string[], options: TraceCommandOptions, io: TraceIO, seen?: Trace[]): Promise<number> {
   if (options.format !== undefined) {
     if (!['text', 'json', 'mermaid'].includes(options.format)) return usage(io, `--format must be text, json or mermaid, not ${JSON.stringify(options.format)}`);
     if (options.json && options.format !== 'json') return usage(io, `--json asks for JSON, --format for ${options.format}: give one of them`);
@@ -268,6 +269,7 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
         return 1;
       }
       traces.push({ flow: flow.name, ...detail.trace });
+      seen?.push(detail.trace);
       if (!options.json) {
         const check = checkFlow(flow, detail.trace);
         texts.push(`=== ${flow.name}: output ${JSON.stringify(check.got.output)}, masq ${check.got.masq}${flow.output !== undefined || flow.masq !== undefined ? (check.pass ? ' (as expected)' : ` (EXPECTED ${check.problems.join('; ')})`) : ''}`);
@@ -338,6 +340,7 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
     let runs;
     try {
       runs = sampleWith(emu, spec, { connections: n.connections, interval: n.interval ?? 1, seed: n.seed ?? 1 });
+      for (const r of runs) seen?.push(r.trace);
     } catch (e) {
       return usage(io, (e as Error).message);
     }
@@ -368,6 +371,7 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
   } catch (e) {
     return usage(io, (e as Error).message);
   }
+  seen?.push(detail.trace);
   if (options.format === 'mermaid') io.stdout(renderTraceMermaid(detail));
   else if (options.json) io.stdout(`${JSON.stringify(detail.trace, null, 2)}\n`);
   else io.stdout(explainTrace(detail, emu, { ...(cluster ? { cluster } : {}), notes: headerNotes, ...afterwordFor(emu, detail, cluster) }));
@@ -407,31 +411,22 @@ export function defaultSource(node: PreparedNode, from: Origin | undefined, dest
  */
 async function runBothModes(inputs: readonly string[], options: TraceCommandOptions, io: TraceIO): Promise<number> {
   const outputs: Record<string, string> = {};
-  for (const mode of ['iptables', 'nftables']) {
-    let out = '';
-    const code = await runTrace(inputs, { ...options, mode, json: true }, { ...io, stdout: (text) => (out += text) });
-    if (code !== 0) return code;
-    outputs[mode] = out;
-  }
-  if (options.json) {
-    io.stdout(`{\n"iptables": ${(outputs.iptables as string).trim()},\n"nftables": ${(outputs.nftables as string).trim()}\n}\n`);
-    return 0;
-  }
   const summaries: string[] = [];
   for (const mode of ['iptables', 'nftables']) {
-    let text = '';
-    await runTrace(inputs, { ...options, mode, json: false }, { ...io, stdout: (chunk) => (text += chunk) });
-    io.stdout(`===== ${mode} mode =====\n${text}\n`);
-    summaries.push(`  ${mode.padEnd(9)} ${summarizeOutcomes(outputs[mode] as string)}`);
+    let out = '';
+    const traces: Trace[] = [];
+    const code = await runTrace(inputs, { ...options, mode }, { ...io, stdout: (text) => (out += text) }, traces);
+    if (code !== 0) return code;
+    outputs[mode] = out;
+    summaries.push(`  ${mode.padEnd(9)} ${summarizeOutcomes(traces)}`);
   }
-  io.stdout(`===== side by side =====\n${summaries.join('\n')}\n`);
+  if (options.json) io.stdout(`{\n"iptables": ${(outputs.iptables as string).trim()},\n"nftables": ${(outputs.nftables as string).trim()}\n}\n`);
+  else io.stdout(`===== iptables mode =====\n${outputs.iptables}\n===== nftables mode =====\n${outputs.nftables}\n===== side by side =====\n${summaries.join('\n')}\n`);
   return 0;
 }
 
 /** `50% dnat 10.1.0.1:80 delivered; …` from a trace's JSON (or an array of them, for --flows/--connections). */
-function summarizeOutcomes(json: string): string {
-  const parsed = JSON.parse(json) as Trace | Trace[];
-  const traces = Array.isArray(parsed) ? parsed : [parsed];
+function summarizeOutcomes(traces: readonly Trace[]): string {
   return traces
     .map((trace) =>
       (trace.outcomes ?? [])
