@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { runCli } from '../src/cli/program.js';
 
 export interface CliRun {
@@ -20,4 +21,20 @@ export async function kproxy(args: readonly string[], stdin = ''): Promise<CliRu
     readStdin: () => stdin,
   });
   return { code, stdout, stderr };
+}
+
+/** Injected IO for calling a command's run function directly: captured output, files from `files` first. */
+export function captureIO(files: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: {
+      stdout: (t: string) => void out.push(t),
+      stderr: (t: string) => void err.push(t),
+      readStdin: () => '',
+      readFile: (p: string) => files[p] ?? readFileSync(p, 'utf8'),
+    },
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
 }

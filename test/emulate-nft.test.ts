@@ -13,24 +13,12 @@ import { createNftEmulator, sampleNftConnections, traceNftPacket } from '../src/
 import { flowAnswer } from '../src/emulate/flows.js';
 import { renderNftList } from '../src/render/nft-list.js';
 import { renderNftDump } from '../src/render/nft-dump.js';
+import { captureIO } from './cli-helpers.js';
 import { conformancePath } from './helpers.js';
 import { loadCase } from './nft-helpers.js';
 import { compileNftables } from '../src/proxy/nftables/compile.js';
 
-function capture(files: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      stdout: (t: string) => void out.push(t),
-      stderr: (t: string) => void err.push(t),
-      readStdin: () => '',
-      readFile: (p: string) => files[p] ?? readFileSync(p, 'utf8'),
-    },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
+const capture = captureIO;
 
 const root = conformancePath('nftables');
 const cases = readdirSync(root).filter((n) => existsSync(path.join(root, n, 'flows.yaml')));

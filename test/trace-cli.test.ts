@@ -6,22 +6,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runTestFlows } from '../src/cli/test-flows.js';
 import { runTrace, type TraceCommandOptions } from '../src/cli/trace.js';
+import { captureIO } from './cli-helpers.js';
 import { conformancePath, repoRoot } from './helpers.js';
 
-function capture(files: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      stdout: (t: string) => void out.push(t),
-      stderr: (t: string) => void err.push(t),
-      readStdin: () => '',
-      readFile: (p: string) => files[p] ?? readFileSync(p, 'utf8'),
-    },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
+const capture = captureIO;
 
 const kubia = path.join(repoRoot, 'rulesets', 'kubia');
 const fixture = path.join(repoRoot, 'test', 'fixtures', 'emulate', 'cluster');
