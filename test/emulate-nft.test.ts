@@ -3,7 +3,7 @@
  * ping to a ClusterIP (rejected by cluster-ips-check), unallocated service addresses (dropped), numgen
  * enumeration, affinity sets kept across sampled connections, and `--rules` with a dump or a listing.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runTestFlows } from '../src/cli/test-flows.js';

@@ -1,7 +1,6 @@
 /**
  * `kproxy trace` and `kproxy test` in-process, with injected IO.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runTestFlows } from '../src/cli/test-flows.js';
