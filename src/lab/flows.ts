@@ -99,10 +99,12 @@ export function generateFlows(cluster: Cluster, node: NodeModel, sources: LabSou
       if (port.nodePort > 0 && node.primaryIP) targets.push({ what: 'NodePort', ip: node.primaryIP.text, port: port.nodePort });
       for (const ip of service.externalIPs) targets.push({ what: 'external IP', ip, port: port.port });
       for (const ingress of service.loadBalancerIngress) if (ingress.ip) targets.push({ what: 'LB IP', ip: ingress.ip, port: port.port });
+      // NodePorts on localhost (iptables mode's localhostNodePorts; nftables mode has none): from the node itself.
+      if (port.nodePort > 0) targets.push({ what: 'NodePort on localhost', ip: '127.0.0.1', port: port.nodePort });
       for (const target of targets) {
         const ip = parseIP(target.ip, { sloppy: true });
         if (!ip || ip.family !== 4) continue;
-        const from = [...senders];
+        const from = ip.text === '127.0.0.1' ? [{ origin: 'node' as const, ip: '127.0.0.1' }] : [...senders];
         if (target.what === 'LB IP' && sources.outsideDenied) from.push({ origin: 'external', ip: sources.outsideDenied });
         for (const sender of from) {
           flows.push({
