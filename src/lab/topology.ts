@@ -2,18 +2,17 @@
  * The lab network, as a plan (pure data, nothing runs here): which namespaces exist, how they are wired, which
  * addresses and routes each holds, where the agents listen and from where each source address sends.
  *
- *            client-ext ─┐                         ┌─ pod<i>  (local endpoints, one veth each, /32 routes)
- *  (outside sources)     │   world (br0, router)   ├─ client-pod (pod sources that are no endpoint)
- *                        ├── 100.64.0.1 ───────────┤
- *               node2 ───┘  blackholes the rest    node (nodeIPs on eth0, the compiled rules)
- *  (remote endpoints on lo)  (outside endpoints on lo)
+ *   client-ext ─┐  (outside sources)                                               ┌─ pod1 … podN (local endpoints)
+ *   node2 ──────┼─ br0 of world (100.64.0.1, router) ─ eth0 of node ─ pod bridge ──┤
+ *   (remote     │  (outside endpoints on lo,            (node IPs,     or a veth   └─ client-pod (pod sources)
+ *    endpoints) ┘   blackhole for the rest)              the rules)     per pod
  *
- * All three of node, node2 and client-ext hang off world's bridge: node's eth0 holds the node IPs and routes
- * by default through world; remote pods are routed to node2; outside clients send every service address
- * (ClusterIP, external IP, LoadBalancer IP, node IP) to the node, the way an upstream router would. Local pods
- * reach the node through their own veth (Calico style: default route via 169.254.1.1, proxy ARP on the host
- * side), so hairpin traffic is routed, not bridged. World drops what nobody owns (a blackhole default route),
- * so a packet the node lets out toward nowhere times out instead of looping.
+ * node, node2 and client-ext hang off world's bridge: node's eth0 holds the node IPs and routes by default
+ * through world; remote pods are routed to node2; outside clients send every service address (ClusterIP,
+ * external IP, LoadBalancer IP, node IP) to the node, the way an upstream router would. Local pods send
+ * everything to the node (default route via 169.254.1.1, which the node answers by proxy ARP), so pod-to-pod
+ * and hairpin traffic is routed through the rules, never bridged past them. World drops what nobody owns (a
+ * blackhole default route), so a packet the node lets out toward nowhere times out instead of looping.
  */
 import type { Cluster } from '../cluster/types.js';
 import { isLocal, route, type NodeModel } from '../emulate/node.js';
