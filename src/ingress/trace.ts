@@ -13,7 +13,7 @@ import type { Origin, PacketSpec } from '../emulate/packet.js';
 import type { Outcome, Trace, TraceDetail } from '../emulate/trace.js';
 import type { NodeConfig } from '../model/node-config.js';
 import { parseIP } from '../net/ip.js';
-import { findControllers, type IngressController } from './controller.js';
+import { findControllers } from './controller.js';
 import { findEntry, type EntryPoint } from './entry.js';
 import { routeRequest, type BackendResult, type HttpRequest, type RequestRoute } from './request.js';
 import { buildNginxConfig, describeLocation, type NginxConfig } from './route.js';

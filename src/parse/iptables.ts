@@ -9,7 +9,7 @@
  */
 import { error, warning, type Diagnostic } from '../diag/diagnostic.js';
 import { PartInterner, partsFromArgs } from '../ir/args.js';
-import type { ChainDecl, Counters, IptablesRuleset, MatchPart, Rule, Table } from '../ir/iptables.js';
+import type { ChainDecl, Counters, IptablesRuleset, Rule, Table } from '../ir/iptables.js';
 import { BUILTIN_CHAINS } from '../ir/iptables.js';
 import type { IPFamily } from '../net/ip.js';
 import type { IptCode } from './codes.js';

@@ -432,11 +432,11 @@ function evalRule(path: Path, env: Env, frame: Frame, rule: NftRule, ruleNo: num
         }
         reasons.push(`${shown}${s.key.kind === 'numgen' ? ` (probability 1/${s.key.mod})` : ''}, found in ${s.map.kind === 'set-ref' ? `@${s.map.name}` : 'the map'}${r.found.comment ? ` (${r.found.comment})` : ''}`);
         pushHop();
-        return applyVerdict(path, env, frame, r.found.value.verdict, hop as Hop, actions, where);
+        return applyVerdict(path, frame, r.found.value.verdict, hop as Hop, actions, where);
       }
       case 'verdict':
         pushHop();
-        return applyVerdict(path, env, frame, s.verdict, hop as Hop, actions, where);
+        return applyVerdict(path, frame, s.verdict, hop as Hop, actions, where);
       case 'reject': {
         const w = s.with?.join(' ');
         path.filterVerdict ??= 'REJECT';
@@ -540,7 +540,7 @@ function evalRule(path: Path, env: Env, frame: Frame, rule: NftRule, ruleNo: num
   finishHop();
 }
 
-function applyVerdict(path: Path, env: Env, frame: Frame, v: NftVerdict, hop: Hop, actions: string[], where: string): void {
+function applyVerdict(path: Path, frame: Frame, v: NftVerdict, hop: Hop, actions: string[], where: string): void {
   actions.push(verdictText(v));
   hop.action = actions.join(', ');
   switch (v.kind) {
