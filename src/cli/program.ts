@@ -94,7 +94,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
 
   const lab = program
     .command('lab')
-    .description('the real kernel as referee: build namespaces, load the rules, send the flows, compare with trace (needs root)')
+    .description('the real kernel as referee: build namespaces, load the rules, send the flows, compare with trace (needs root; exit 1 on any disagreement)')
     .argument('[inputs...]', 'manifest files or folders');
   for (const [flags, description] of describeLabOptions()) lab.option(flags, description);
   addNodeFlags(lab).action(async (inputs: string[], options) => setExit(await runLabCommand(inputs, options, io)));
