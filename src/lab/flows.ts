@@ -71,6 +71,20 @@ export function labSources(cluster: Cluster, node: NodeModel, endpointAddresses:
   return sources;
 }
 
+/** The first endpoint address of the Service that is a pod on this node. */
+function localEndpoint(cluster: Cluster, node: NodeModel, service: Service): string | undefined {
+  for (const slice of cluster.slices) {
+    if (slice.namespace !== service.namespace || slice.serviceName !== service.name || slice.addressType !== 'IPv4') continue;
+    for (const endpoint of slice.endpoints) {
+      for (const address of endpoint.addresses) {
+        const ip = parseIP(address, { sloppy: true });
+        if (ip && node.pods.get(ip.value)?.local) return ip.text;
+      }
+    }
+  }
+  return undefined;
+}
+
 function hasRules(service: Service): boolean {
   return service.type !== 'ExternalName' && service.clusterIP !== '' && service.clusterIP !== 'None';
 }
@@ -116,6 +130,16 @@ export function generateFlows(cluster: Cluster, node: NodeModel, sources: LabSou
     }
     if (sources.pod) {
       flows.push({ name: `pod ${sources.pod} → ${name} ping ClusterIP ${clusterIP.text}`, spec: { protocol: 'icmp', source: sources.pod, destination: clusterIP.text, origin: 'pod' } });
+    }
+    // Hairpin: a local endpoint of the Service calls the Service (it may get itself back, masqueraded).
+    const self = localEndpoint(cluster, node, service);
+    const first = service.ports.find((p) => p.protocol !== 'SCTP');
+    if (self && first) {
+      const protocol = first.protocol === 'TCP' ? 'tcp' : 'udp';
+      flows.push({
+        name: `pod ${self} (an endpoint) → ${name}:${first.name || first.port} ClusterIP ${clusterIP.text}:${first.port}/${protocol} (hairpin)`,
+        spec: { protocol, source: self, destination: clusterIP.text, destinationPort: first.port, origin: 'pod' },
+      });
     }
   }
   return flows;

@@ -109,7 +109,7 @@ describe.skipIf(!labTools.available)(`kproxy lab command${labTools.available ? '
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^flow +emulator +kernel +agree\n/);
     expect(run.stdout).toMatch(/pod 10\.244\.1\.250 → default\/kubia:80 ClusterIP 10\.96\.0\.10:80\/tcp .* \(affinity\) +10× answered 10\.244\.\d\.\d:8080 \(peer 10\.244\.1\.250\) +yes/);
-    expect(run.stdout).toMatch(/iptables mode: 4 flows, 4 agree, 0 disagree, 0 skipped/);
+    expect(run.stdout).toMatch(/iptables mode: 5 flows, 5 agree, 0 disagree, 0 skipped/);
   }, 60_000);
 
   it('--flows sends a flow table; --json has one entry per flow', async () => {
