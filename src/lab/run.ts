@@ -99,10 +99,12 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     t = performance.now();
     // Agents and probers start together: each is a Node.js process, and starting one takes a few hundred ms.
     const probers = new Map([...new Set(plan.senders.values())].map((ns) => [ns, startProber(options.session, ns)]));
-    await Promise.all([
+    const started = await Promise.allSettled([
       ...plan.namespaces.filter((ns) => ns.listeners.length > 0).map((ns) => startProgram(options.session, ns.name, agentProgram, [ns.listeners])),
       ...probers.values(),
     ]);
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
     timings.agents = performance.now() - t;
     t = performance.now();
     let nextId = 1;
@@ -113,8 +115,8 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     const send: SendProbe = (sender, probe, sticky) => (sticky ? oneAtATime(() => sendNow(sender, probe)) : sendNow(sender, probe));
     // Flows run a few at a time: most of a lab run is waiting (timeouts, ping's one second), not work.
     await inBatches(
-      traced.map((t, index) => async () => {
-        results[index] = await probeFlow(t, plan, hosts, options, send, notes);
+      traced.map((item, index) => async () => {
+        results[index] = await probeFlow(item, plan, hosts, options, send, notes);
       }),
       FLOWS_AT_ONCE,
     );
