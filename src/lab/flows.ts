@@ -110,7 +110,8 @@ export function generateFlows(cluster: Cluster, node: NodeModel, sources: LabSou
     for (const port of service.ports) {
       const protocol = port.protocol === 'TCP' ? 'tcp' : port.protocol === 'UDP' ? 'udp' : 'sctp';
       const targets: { what: string; ip: string; port: number }[] = [{ what: 'ClusterIP', ip: clusterIP.text, port: port.port }];
-      if (port.nodePort > 0 && node.primaryIP) targets.push({ what: 'NodePort', ip: node.primaryIP.text, port: port.nodePort });
+      // NodePorts on every node address (addrtype LOCAL, or the nodePortAddresses the config names).
+      if (port.nodePort > 0) for (const ip of node.localAddresses) targets.push({ what: 'NodePort', ip: ip.text, port: port.nodePort });
       for (const ip of service.externalIPs) targets.push({ what: 'external IP', ip, port: port.port });
       for (const ingress of service.loadBalancerIngress) if (ingress.ip) targets.push({ what: 'LB IP', ip: ingress.ip, port: port.port });
       // NodePorts on localhost (iptables mode's localhostNodePorts; nftables mode has none): from the node itself.
