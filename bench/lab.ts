@@ -2,8 +2,9 @@
  * The kernel's own cost curve (root only; `npm run bench -- --lab`): a pod opens connections one after the
  * other to the first and to the last ClusterIP of a ruleset of 100 and of 5,000 Services, through the real
  * rules in a lab namespace. iptables mode walks KUBE-SERVICES rule by rule (the last Service pays for all the
- * others), nftables mode looks the address up in a verdict map. Beside each: the lab's set-up phases, and the
- * emulator's time for the same packet.
+ * others), nftables mode looks the address up in a verdict map. Beside each: the lab's set-up phases, the
+ * emulator's time for the same packet, and the cost of one connect() from the node (lab-walk.ts): a whole
+ * round trip (~0.6 ms of Node.js and sockets) hides the rule walk, one connect() (~30 µs) does not.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import type { Cluster } from '../src/cluster/types.js';
 import type { LabFlow } from '../src/lab/flows.js';
 import { labToolsProblem, newSession } from '../src/lab/netns.js';
 import { runLab } from '../src/lab/run.js';
+import { measureWalkCost } from './lab-walk.js';
 import { syntheticList } from './generate.js';
 
 const SIZES = [100, 5000];
@@ -62,7 +64,7 @@ export async function runLabBench(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'kproxy-lab-bench-'));
   const nodeConfig = path.join(scratch, 'node.yaml');
   writeFileSync(nodeConfig, NODE_CONFIG);
-  console.log('  services  mode             first Service  last Service   topology  rules load  agents   emulator (last, per trace)');
+  console.log('  services  mode             first Service  last Service   topology  rules load  agents   emulator (last, per trace)   kernel connect() first / last');
   for (const services of SIZES) {
     const input = path.join(scratch, `cluster-${services}.json`);
     writeFileSync(input, clusterText(services));
@@ -95,12 +97,14 @@ export async function runLabBench(): Promise<void> {
         session: newSession(),
       });
       const [first, last] = report.results.map((r) => median(r.milliseconds ?? []));
+      const walk = measureWalkCost(cluster, config, mode, backend, ordered[0]?.clusterIP ?? '', ordered[ordered.length - 1]?.clusterIP ?? '');
       const agree = report.results.every((r) => r.comparison?.agree);
       const t = report.timings;
       const ms = (x: number | undefined, width: number) => `${(x ?? NaN).toFixed(3)} ms`.padStart(width);
       console.log(
         `  ${String(services).padStart(8)}  ${(mode === 'nftables' ? 'nftables' : `iptables-${backend}`).padEnd(15)} ${ms(first, 14)} ${ms(last, 14)}  ${ms(t.topology, 9)} ${ms(t.rules, 11)} ${ms(t.agents, 8)}` +
-          `   ${emulatorMicroseconds(emu, flows[1] as LabFlow).toFixed(1)} µs${agree ? '' : '  (kernel and emulator DISAGREE)'}`,
+          `   ${emulatorMicroseconds(emu, flows[1] as LabFlow).toFixed(1).padStart(8)} µs` +
+          `                  ${walk.firstMicros.toFixed(1)} / ${walk.lastMicros.toFixed(1)} µs${agree ? '' : '  (kernel and emulator DISAGREE)'}`,
       );
     }
   }
