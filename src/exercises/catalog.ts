@@ -203,7 +203,7 @@ export const EXERCISES: readonly Exercise[] = [
           text: 'To any of the pods: the choice is made afresh.',
           holds: (obs) => obs.endpoints.length > 1,
           why: (obs) => [
-            `The affinity entry is older than the Service's timeout (timeoutSeconds, 10800 s = 3 h unless set), so the check`,
+            `The affinity entry is older than the Service's timeout (${affinityTimeoutText(obs)}), so the check`,
             `fails and the connection is balanced at random again: ${endpointShares(obs)}.`,
           ],
         },
@@ -399,3 +399,12 @@ export const EXERCISES: readonly Exercise[] = [
     },
   },
 ];
+
+/** The affinity timeout the trace's rules check (`recent --rcheck --seconds N`), as the learner would read it. */
+function affinityTimeoutText(obs: Observation): string {
+  for (const hop of obs.outcomes.flatMap((o) => o.hops)) {
+    const seconds = /--rcheck --seconds (\d+)/.exec(hop.text)?.[1];
+    if (seconds !== undefined) return `sessionAffinityConfig.clientIP.timeoutSeconds: ${seconds} s = ${(Number(seconds) / 3600).toFixed(Number(seconds) % 3600 === 0 ? 0 : 1)} h`;
+  }
+  return 'sessionAffinityConfig.clientIP.timeoutSeconds, 10800 s = 3 h unless set';
+}
