@@ -5,18 +5,17 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Cluster, Service } from '../cluster/types.js';
-import { compileToText } from '../index.js';
-import type { NodeConfig } from '../model/node-config.js';
-import { withBaseChainJumps } from '../proxy/iptables/base-chains.js';
-import { compileIptables } from '../proxy/iptables/compile.js';
-import { compileNftables } from '../proxy/nftables/compile.js';
+import type { IptablesRuleset } from '../ir/iptables.js';
+import type { NftRuleset } from '../ir/nftables.js';
+import { renderNftList } from '../render/nft-list.js';
+import { renderSave } from '../render/save.js';
 import { buildIptablesChainGraph, buildNftChainGraph, type ChainGraph } from '../render/chain-graph.js';
 import { renderReportHtml, type ServiceRow, type TraceSection } from '../report/html.js';
 import { VERSION } from '../version.js';
 import { usage } from './compile.js';
 import type { CliIO } from './io.js';
 import type { NodeSettingsOptions } from './node-settings.js';
-import { prepareNode, runTrace, type TraceCommandOptions } from './trace.js';
+import { checkPacketOptions, prepareNode, traceOnNode, type TraceCommandOptions } from './trace.js';
 
 /** The command's IO; `writeFile` (for --html) defaults to the file system. */
 export interface ReportIO extends CliIO {
@@ -50,13 +49,10 @@ export async function runReport(inputs: readonly string[], options: ReportOption
   const bad = requested.find((r): r is Error => r instanceof Error);
   if (bad) return usage(io, bad.message);
 
-  // Standard input can be read once; every trace below reads the inputs again.
-  let stdin: string | undefined;
-  const sharedIO: ReportIO = { ...io, readStdin: () => (stdin ??= io.readStdin()) };
-  let inputWarnings = '';
-  const prepared = prepareNode(inputs, { ...nodeOptions, mode }, { ...sharedIO, stderr: (text) => (io.stderr(text), (inputWarnings += text)) });
+  // Inputs are loaded and compiled once; every trace runs on that node.
+  const prepared = prepareNode(inputs, { ...nodeOptions, mode }, io);
   if (!prepared.ok) return prepared.exitCode;
-  const { cluster, config } = prepared.node;
+  const { cluster, config, ruleset } = prepared.node;
   if (!cluster) return usage(io, 'no manifests were read');
 
   const defaults = requested.length > 0 ? undefined : defaultTraces(cluster);
@@ -64,16 +60,17 @@ export async function runReport(inputs: readonly string[], options: ReportOption
   for (const request of defaults?.requests ?? (requested as TraceRequest[])) {
     let text = '';
     let errors = '';
-    // Warnings about the inputs were printed once above; a failing trace's own messages are passed on.
-    const code = await runTrace(inputs, { ...nodeOptions, ...request.options, mode }, { ...sharedIO, stdout: (chunk) => (text += chunk), stderr: (chunk) => (errors += chunk) });
+    const traceIO: ReportIO = { ...io, stdout: (chunk) => (text += chunk), stderr: (chunk) => (errors += chunk) };
+    const traceOptions = { ...nodeOptions, ...request.options, mode };
+    const packet = checkPacketOptions(traceOptions, traceIO);
+    const code = typeof packet === 'number' ? packet : await traceOnNode(prepared.node, traceOptions, packet, traceIO);
     if (code !== 0 && !defaults) {
       io.stderr(`kproxy: tracing ${request.title} failed:\n${errors}`);
       return code;
     }
     // A packet the user did not ask for does not sink the page: why it could not be traced goes in its place.
     if (code !== 0) io.stderr(`kproxy: warning: could not trace ${request.title}; the page says why\n`);
-    const reason = errors.startsWith(inputWarnings) ? errors.slice(inputWarnings.length) : errors;
-    traces.push({ title: request.title, text: code === 0 ? text : `Not traced:\n${reason}` });
+    traces.push({ title: request.title, text: code === 0 ? text : `Not traced:\n${errors}` });
   }
 
   const page = renderReportHtml({
@@ -82,8 +79,8 @@ export async function runReport(inputs: readonly string[], options: ReportOption
     nodeName: config.nodeName,
     version: VERSION,
     services: serviceRows(cluster),
-    graph: chainGraph(cluster, config, mode),
-    rules: compileToText(cluster, config, { mode, format: mode === 'iptables' ? 'save' : 'nft' }),
+    graph: chainGraph(ruleset),
+    rules: rulesText(ruleset),
     traces,
     ...(defaults?.note ? { tracesNote: defaults.note } : {}),
   });
@@ -101,8 +98,17 @@ export async function runReport(inputs: readonly string[], options: ReportOption
   return 0;
 }
 
-function chainGraph(cluster: Cluster, config: NodeConfig, mode: 'iptables' | 'nftables'): ChainGraph {
-  return mode === 'iptables' ? buildIptablesChainGraph(withBaseChainJumps(compileIptables(cluster, config))) : buildNftChainGraph(compileNftables(cluster, config));
+/** The rules the traces ran on: iptables with the base-chain jumps (as `iptables-save` shows), or the nft table. */
+function chainGraph(ruleset: IptablesRuleset | NftRuleset): ChainGraph {
+  return isNftRuleset(ruleset) ? buildNftChainGraph(ruleset) : buildIptablesChainGraph(ruleset);
+}
+
+function rulesText(ruleset: IptablesRuleset | NftRuleset): string {
+  return isNftRuleset(ruleset) ? renderNftList(ruleset) : renderSave(ruleset, { backend: 'nft' });
+}
+
+function isNftRuleset(ruleset: IptablesRuleset | NftRuleset): ruleset is NftRuleset {
+  return !('family' in ruleset);
 }
 
 /** `src,dst,dport,proto`: src and dport may be empty (a pod of this node; none for icmp), proto defaults to tcp. */
@@ -120,7 +126,7 @@ function proxiedServices(cluster: Cluster) {
   return cluster.services.filter((s) => s.type !== 'ExternalName' && s.clusterIP !== '' && s.clusterIP !== 'None').sort(byServiceName);
 }
 
-/** Each default trace compiles the inputs again: a few Services make the page, a whole cluster would take hours. */
+/** Default traces cover the first few Services only: the page stays readable for a whole cluster. */
 const DEFAULT_TRACED_SERVICES = 8;
 
 /**

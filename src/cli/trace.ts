@@ -9,7 +9,7 @@ import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import { buildNode } from '../emulate/node.js';
 import { explainTrace } from '../emulate/explain.js';
 import { checkFlow, flowPacket, parseFlows } from '../emulate/flows.js';
-import { parseProto, type Origin, type PacketSpec } from '../emulate/packet.js';
+import { parseProto, type Origin, type PacketSpec, type Proto } from '../emulate/packet.js';
 import { resolveDestination } from '../emulate/resolve.js';
 import { compileRuleset } from '../emulate/ruleset.js';
 import { sampleConnections } from '../emulate/scenario.js';
@@ -225,7 +225,22 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
   }
   if (options.url !== undefined) return runTraceUrl(inputs, { ...options, url: options.url }, io);
   if (options.mode === 'both') return runBothModes(inputs, options, io);
-  const readFile = io.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const packet = checkPacketOptions(options, io);
+  if (typeof packet === 'number') return packet;
+  const prepared = prepareNode(inputs, options, io);
+  if (!prepared.ok) return prepared.exitCode;
+  return traceOnNode(prepared.node, options, packet, io, seen);
+}
+
+/** The packet options of `kproxy trace`, parsed; checked before any input is read. */
+export interface PacketOptions {
+  from: Origin | undefined;
+  proto: Proto;
+  n: { dport?: number | undefined; sport?: number | undefined; connections?: number | undefined; interval?: number | undefined; seed?: number | undefined };
+}
+
+/** Parses and checks the packet options; a usage error's exit code when they are wrong. */
+export function checkPacketOptions(options: TraceCommandOptions, io: TraceIO): PacketOptions | number {
   const from = options.from;
   if (from !== undefined && from !== 'pod' && from !== 'node' && from !== 'external') return usage(io, '--from must be pod, node or external');
   const proto = parseProto(options.proto ?? 'tcp');
@@ -241,10 +256,17 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
   const n = nums as { [K in keyof typeof nums]: number | undefined };
   if (options.flows && options.connections !== undefined) return usage(io, '--flows and --connections cannot be combined');
   if (!options.flows && !options.dst) return usage(io, 'give --dst (an IP or a Service name), or --flows FILE');
+  return { from, proto, n };
+}
 
-  const prepared = prepareNode(inputs, options, io);
-  if (!prepared.ok) return prepared.exitCode;
-  const { emu, cluster, notes } = prepared.node;
+/**
+ * Traces what `options` ask for (one packet, --connections or --flows) on a node already prepared, so a caller
+ * that traces many packets (`kproxy report`) loads and compiles its inputs once.
+ */
+export async function traceOnNode(node: PreparedNode, options: TraceCommandOptions, packet: PacketOptions, io: TraceIO, seen?: Trace[]): Promise<number> {
+  const readFile = io.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const { from, proto, n } = packet;
+  const { emu, cluster, notes } = node;
 
   if (options.flows) {
     let text: string;
@@ -263,7 +285,7 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
     for (const flow of flows.flows) {
       let detail;
       try {
-        detail = traceWith(emu, { ...flowPacket(flow), ...(from ? { origin: from as Origin } : {}) });
+        detail = traceWith(emu, { ...flowPacket(flow), ...(from ? { origin: from } : {}) });
       } catch (e) {
         io.stderr(`kproxy: flow ${JSON.stringify(flow.name)}: ${(e as Error).message}\n`);
         return 1;
@@ -319,7 +341,7 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
 
   let source = options.src;
   if (source === undefined) {
-    const chosen = defaultSource(prepared.node, from as Origin | undefined, destination);
+    const chosen = defaultSource(node, from, destination);
     if (!chosen) return usage(io, 'give --src: no pod address is known on this node');
     source = chosen.ip;
     headerNotes.push(`no --src given: using ${chosen.ip} (${chosen.why})`);
@@ -330,7 +352,7 @@ export async function runTrace(inputs: readonly string[], options: TraceCommandO
     destination,
     ...(n.dport !== undefined ? { destinationPort: n.dport } : {}),
     ...(n.sport !== undefined ? { sourcePort: n.sport } : {}),
-    ...(from ? { origin: from as Origin } : {}),
+    ...(from ? { origin: from } : {}),
   };
   const srcIP = parseIP(source);
   if (!srcIP) return usage(io, `--src ${JSON.stringify(source)} is not an IP address`);
