@@ -46,8 +46,10 @@ export async function runDoctor(inputs: readonly string[], options: DoctorOption
   if (!settings.ok) return 1;
 
   const pings: PingProbe[] = [];
-  for (const target of options.ping ?? []) {
-    const probe = probePing(target, inputs, options, once);
+  const targets = options.ping ?? [];
+  const nodes = targets.length > 0 ? pingNodes(inputs, options, once) : [];
+  for (const target of targets) {
+    const probe = nodes ? probePing(target, nodes, options) : { target, unavailable: 'the input has errors, so there are no rules to trace it through' };
     if ('usageError' in probe) return usage(io, probe.usageError);
     pings.push(probe);
   }
@@ -56,15 +58,20 @@ export async function runDoctor(inputs: readonly string[], options: DoctorOption
   return report.findings.some((f) => f.severity === 'error') ? 1 : 0;
 }
 
-/** Resolves the ping's target as cluster DNS would and traces the echo request in iptables and nftables mode. */
-function probePing(target: string, inputs: readonly string[], options: DoctorOptions, io: TraceIO): PingProbe | { usageError: string } {
+/** The node in each proxy mode, built once for every --ping; undefined when the input has errors. */
+function pingNodes(inputs: readonly string[], options: DoctorOptions, io: TraceIO): [PingTrace['mode'], PreparedNode][] | undefined {
   const nodes: [PingTrace['mode'], PreparedNode][] = [];
   for (const mode of ['iptables', 'nftables'] as const) {
     // Diagnostics are doctor's findings already: the emulator's copy of them is not printed twice.
     const prepared = prepareNode(inputs, { ...options, mode }, { ...io, stderr: () => {} });
-    if (!prepared.ok) return { target, unavailable: 'the input has errors, so there are no rules to trace it through' };
+    if (!prepared.ok) return undefined;
     nodes.push([mode, prepared.node]);
   }
+  return nodes;
+}
+
+/** Resolves the ping's target as cluster DNS would and traces the echo request in iptables and nftables mode. */
+function probePing(target: string, nodes: [PingTrace['mode'], PreparedNode][], options: DoctorOptions): PingProbe | { usageError: string } {
   const { emu, cluster } = (nodes[0] as [string, PreparedNode])[1];
   const resolution = resolveDestination(target, cluster, options.namespace ?? 'default', emu.node.family);
   if (resolution.kind === 'unknown') return { usageError: `--ping: ${resolution.message}` };
