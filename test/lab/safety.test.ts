@@ -93,10 +93,11 @@ describe('lab refusals', () => {
     expect(run.stderr).toMatch(/^kproxy lab: the lab needs .+\n$/);
   });
 
-  // As root, the refusal is checked by running the built CLI as user nobody.
+  // As root, the refusal is checked by running the built CLI as user nobody. It keeps CAP_DAC_READ_SEARCH (and
+  // no other privilege) so it can read the checkout wherever it lies, e.g. in a 0700 temporary directory.
   const canDropRoot = labTools.available && existsSync(cli) && spawnSync('sh', ['-c', 'command -v setpriv']).status === 0;
   it.skipIf(!canDropRoot)(`as a user without root it refuses with one clear line (exit 2)${canDropRoot ? '' : ' (skipped: needs root, setpriv and dist/)'}`, () => {
-    const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, 'lab', path.join(repoRoot, 'rulesets', 'kubia')], { encoding: 'utf8' });
+    const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search', process.execPath, cli, 'lab', path.join(repoRoot, 'rulesets', 'kubia')], { encoding: 'utf8' });
     expect(result.stderr).toBe('kproxy lab: the lab needs root (it creates network namespaces): run it with sudo\n');
     expect(result.status).toBe(2);
   });
