@@ -6,11 +6,12 @@
  */
 import type { NftChain, NftElement, NftRuleset, NftSet, NftTable } from '../ir/nftables.js';
 import { verdictText } from '../ir/nftables.js';
+import { TextBuffer } from './text-buffer.js';
 
 export function renderNftDump(ruleset: NftRuleset): string {
-  const out: string[] = [];
+  const out = new TextBuffer();
   for (const table of sortedTables(ruleset.tables)) renderTable(table, out);
-  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+  return out.text();
 }
 
 export function sortedTables(tables: readonly NftTable[]): NftTable[] {
@@ -22,30 +23,43 @@ export function compareBytes(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * `items` sorted by name, stable. The names are sorted on their own with the built-in string order (the same
+ * code-unit order as compareBytes), which is several times faster than a comparator over 100,000 chains.
+ */
 export function byName<T extends { name: string }>(items: readonly T[]): T[] {
-  return [...items].sort((a, b) => compareBytes(a.name, b.name));
+  const first = new Map<string, T>();
+  /** Later items with a name already seen (a parsed listing may repeat one); they keep their order. */
+  const repeated = new Map<string, T[]>();
+  for (const item of items) {
+    if (!first.has(item.name)) first.set(item.name, item);
+    else repeated.set(item.name, [...(repeated.get(item.name) ?? []), item]);
+  }
+  const sorted: T[] = [];
+  for (const name of [...first.keys()].sort()) sorted.push(first.get(name) as T, ...(repeated.get(name) ?? []));
+  return sorted;
 }
 
-function renderTable(table: NftTable, out: string[]): void {
+function renderTable(table: NftTable, out: TextBuffer): void {
   const prefix = `${table.family} ${table.name}`;
   const props: string[] = [];
   if (table.flags?.length) props.push(`flags ${table.flags.join(',')} ;`);
   if (table.comment !== undefined) props.push(`comment ${goQuote(table.comment)} ;`);
-  out.push(`add table ${prefix}${props.length ? ` { ${props.join(' ')} }` : ''}`);
+  out.push(`add table ${prefix}${props.length ? ` { ${props.join(' ')} }` : ''}\n`);
 
   const chains = byName(table.chains);
-  for (const chain of chains) out.push(`add chain ${prefix} ${chain.name}${chainProps(chain)}`);
+  for (const chain of chains) out.push(`add chain ${prefix} ${chain.name}${chainProps(chain)}\n`);
   const sets = byName(table.sets.filter((s) => s.kind === 'set'));
   const maps = byName(table.sets.filter((s) => s.kind === 'map'));
-  for (const set of [...sets, ...maps]) out.push(`add ${set.kind} ${prefix} ${set.name} ${setProps(set)}`);
+  for (const set of [...sets, ...maps]) out.push(`add ${set.kind} ${prefix} ${set.name} ${setProps(set)}\n`);
   for (const chain of chains) {
     for (const rule of chain.rules) {
       const comment = rule.comment === undefined ? '' : ` comment ${goQuote(rule.comment)}`;
-      out.push(`add rule ${prefix} ${chain.name} ${rule.text}${comment}`);
+      out.push(`add rule ${prefix} ${chain.name} ${rule.text}${comment}\n`);
     }
   }
   for (const set of [...sets, ...maps]) {
-    for (const element of set.elements) out.push(`add element ${prefix} ${set.name} { ${elementText(element)} }`);
+    for (const element of set.elements) out.push(`add element ${prefix} ${set.name} { ${elementText(element)} }\n`);
   }
 }
 
@@ -85,8 +99,12 @@ export function elementText(element: NftElement): string {
   return text;
 }
 
+/** Characters goQuote escapes; most texts have none and are quoted as they are. */
+const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f]/;
+
 /** Go's `%q` for the strings kube-proxy writes (printable text; control characters escaped). */
 export function goQuote(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return `"${text}"`;
   let out = '"';
   for (const ch of text) {
     const code = ch.codePointAt(0) as number;

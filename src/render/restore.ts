@@ -6,6 +6,7 @@
  */
 import type { ChainDecl, Counters, IptablesRuleset, MatchPart, Rule } from '../ir/iptables.js';
 import { quoteRestoreWord } from '../parse/tokenize.js';
+import { TextBuffer } from './text-buffer.js';
 
 export function renderRestore(ruleset: IptablesRuleset): string {
   const out = new TextBuffer();
@@ -24,27 +25,6 @@ export function renderRestore(ruleset: IptablesRuleset): string {
     out.push('COMMIT\n');
   }
   return out.text();
-}
-
-/**
- * Lines joined in batches. A line built by concatenation is a tree of string pieces; keeping 300k of them
- * alive until one final join makes the garbage collector copy millions of pieces. Joining every few thousand
- * lines flattens them while they are still young.
- */
-class TextBuffer {
-  private readonly chunks: string[] = [];
-  private lines: string[] = [];
-  push(line: string): void {
-    if (this.lines.push(line) >= 2048) {
-      this.chunks.push(this.lines.join(''));
-      this.lines = [];
-    }
-  }
-  text(): string {
-    this.chunks.push(this.lines.join(''));
-    this.lines = [];
-    return this.chunks.join('');
-  }
 }
 
 /** `:NAME POLICY [packets:bytes]`; user chains (and built-ins without a policy) print `-`. */

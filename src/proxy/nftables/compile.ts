@@ -5,7 +5,7 @@
  * fake `Dump()` shows); objects are added in kube-proxy's order, the renderers sort.
  */
 import type { Cluster } from '../../cluster/types.js';
-import type { NftChain, NftElement, NftFamily, NftRuleset, NftSet, NftStatement, NftTable, NftVerdict } from '../../ir/nftables.js';
+import type { NftChain, NftElement, NftExpr, NftFamily, NftRuleset, NftSet, NftStatement, NftTable, NftVerdict } from '../../ir/nftables.js';
 import type { NodeConfig } from '../../model/node-config.js';
 import { cidrContains, parseCIDR, parseIP } from '../../net/ip.js';
 import { ruleFromText } from '../../parse/nft.js';
@@ -65,10 +65,11 @@ class TableWriter {
   hasChain(name: string): boolean {
     return this.chains.has(name);
   }
-  chain(name: string, extra: Partial<Omit<NftChain, 'name' | 'rules'>> = {}): void {
-    const chain: NftChain = { name, ...extra, rules: [] };
+  chain(name: string, extra?: Partial<Omit<NftChain, 'name' | 'rules'>>): NftChain {
+    const chain: NftChain = extra ? { name, ...extra, rules: [] } : { name, rules: [] };
     this.chains.set(name, chain);
     this.table.chains.push(chain);
+    return chain;
   }
   set(declaration: Omit<NftSet, 'elements'>): void {
     const set: NftSet = { ...declaration, elements: [] };
@@ -80,9 +81,9 @@ class TableWriter {
    * parsing each one back costs more than the rest of the compile. A test checks these views against
    * the parser on every fixture.
    */
-  ruleWith(chain: string, text: string, statements: NftStatement[]): void {
-    const target = this.chains.get(chain);
-    if (!target) throw new Error(`internal: no chain ${chain}`);
+  ruleWith(chain: string | NftChain, text: string, statements: NftStatement[]): void {
+    const target = typeof chain === 'string' ? this.chains.get(chain) : chain;
+    if (!target) throw new Error(`internal: no chain ${String(chain)}`);
     target.rules.push({ text, statements });
   }
   /** `text` is the rule as kube-proxy's Concat joins it; the comment is dumped after it. */
@@ -122,6 +123,33 @@ interface SyncSettings {
   detector: { ifLocal: string; ifNotLocal: string } | undefined;
   /** The primary node IP, for the LoadBalancer source-range self-allow. */
   nodeIP: string;
+  /** Statements every endpoint chain repeats, built once: a large ruleset has 100,000s of endpoint chains. */
+  shared: SharedStatements;
+}
+
+interface SharedStatements {
+  /** `ip saddr` (`ip6 saddr`). */
+  saddr: NftExpr;
+  /** `jump mark-for-masquerade`. */
+  jumpMarkMasq: NftStatement;
+  /** `meta l4proto PROTO`, per protocol. */
+  l4proto: Readonly<Record<ProxyServicePort['protocol'], NftStatement>>;
+}
+
+/** Frozen, as many rules share each of them. */
+function sharedStatements(ipX: 'ip' | 'ip6'): SharedStatements {
+  const l4proto = (value: string): NftStatement =>
+    deepFreeze({ kind: 'match', left: { kind: 'field', name: 'meta l4proto' }, op: '==', right: { kind: 'value', value } });
+  return {
+    saddr: deepFreeze({ kind: 'field', name: `${ipX} saddr` }),
+    jumpMarkMasq: deepFreeze({ kind: 'verdict', verdict: { kind: 'jump', chain: MARK_MASQ } }),
+    l4proto: { tcp: l4proto('tcp'), udp: l4proto('udp'), sctp: l4proto('sctp') },
+  };
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) deepFreeze(child as object);
+  return Object.freeze(value);
 }
 
 export function compileNftables(cluster: Cluster, config: NodeConfig): NftRuleset {
@@ -134,6 +162,7 @@ export function compileNftables(cluster: Cluster, config: NodeConfig): NftRulese
     masqueradeAll: config.masqueradeAll,
     detector: nftLocalDetector(config, ipX),
     nodeIP: config.nodeIP,
+    shared: sharedStatements(ipX),
   };
   const w = new TableWriter(ipX);
   const m = settings.mark;
@@ -249,26 +278,26 @@ function writeServicePort(svc: ProxyServicePort, s: SyncSettings, w: TableWriter
 
   // §4.9 endpoint chains, created first so the policy chains can name them.
   const endpointChains = new Map<string, string>();
+  const { saddr, jumpMarkMasq, l4proto } = s.shared;
   for (const ep of allReachable) {
     const epNames = endpointNames(svc, ep);
     endpointChains.set(ep.text, epNames.chain);
-    w.chain(epNames.chain);
+    const chain = w.chain(epNames.chain);
     if (svc.stickySeconds !== undefined) {
       w.set({ kind: 'set', name: epNames.affinitySet, type: s.addrType, flags: ['dynamic', 'timeout'], timeout: svc.stickySeconds });
     }
     // Hairpin: an endpoint reaching itself through the service must be masqueraded, or it answers itself.
-    const saddr = `${s.ipX} saddr`;
-    w.ruleWith(epNames.chain, `${saddr} ${ep.ip} jump ${MARK_MASQ}`, [
-      { kind: 'match', left: { kind: 'field', name: saddr }, op: '==', right: { kind: 'value', value: ep.ip } },
-      { kind: 'verdict', verdict: { kind: 'jump', chain: MARK_MASQ } },
+    w.ruleWith(chain, `${s.ipX} saddr ${ep.ip} jump ${MARK_MASQ}`, [
+      { kind: 'match', left: saddr, op: '==', right: { kind: 'value', value: ep.ip } },
+      jumpMarkMasq,
     ]);
     if (svc.stickySeconds !== undefined) {
-      w.ruleWith(epNames.chain, `update @${epNames.affinitySet} { ${saddr} }`, [
-        { kind: 'set-update', op: 'update', set: epNames.affinitySet, key: { kind: 'field', name: saddr } },
+      w.ruleWith(chain, `update @${epNames.affinitySet} { ${s.ipX} saddr }`, [
+        { kind: 'set-update', op: 'update', set: epNames.affinitySet, key: saddr },
       ]);
     }
-    w.ruleWith(epNames.chain, `meta l4proto ${proto} dnat to ${s.ipX === 'ip' ? ep.ip : `[${ep.ip}]`}:${ep.port}`, [
-      { kind: 'match', left: { kind: 'field', name: 'meta l4proto' }, op: '==', right: { kind: 'value', value: proto } },
+    w.ruleWith(chain, `meta l4proto ${proto} dnat to ${s.ipX === 'ip' ? ep.ip : `[${ep.ip}]`}:${ep.port}`, [
+      l4proto[proto],
       { kind: 'nat', type: 'dnat', address: ep.ip, port: ep.port, flags: [] },
     ]);
   }
