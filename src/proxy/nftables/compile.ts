@@ -66,8 +66,16 @@ class TableWriter {
     return this.chains.has(name);
   }
   chain(name: string, extra?: Partial<Omit<NftChain, 'name' | 'rules'>>): NftChain {
-    const chain: NftChain = extra ? { name, ...extra, rules: [] } : { name, rules: [] };
+    const chain = this.unindexedChain(name, extra);
     this.chains.set(name, chain);
+    return chain;
+  }
+  /**
+   * A chain that rules reach only through the returned object, not by name: the endpoint chains, 100,000s of
+   * them in a large cluster, where indexing every name costs more than the rest of creating the chain.
+   */
+  unindexedChain(name: string, extra?: Partial<Omit<NftChain, 'name' | 'rules'>>): NftChain {
+    const chain: NftChain = extra ? { name, ...extra, rules: [] } : { name, rules: [] };
     this.table.chains.push(chain);
     return chain;
   }
@@ -84,6 +92,9 @@ class TableWriter {
   ruleWith(chain: string | NftChain, text: string, statements: NftStatement[]): void {
     const target = typeof chain === 'string' ? this.chains.get(chain) : chain;
     if (!target) throw new Error(`internal: no chain ${String(chain)}`);
+    // Flatten the rope now (reading a character does it in place): the text is kept and printed, and a flat
+    // string is one object for the garbage collector to move instead of a tree of pieces.
+    text.charCodeAt(0);
     target.rules.push({ text, statements });
   }
   /** `text` is the rule as kube-proxy's Concat joins it; the comment is dumped after it. */
@@ -282,7 +293,7 @@ function writeServicePort(svc: ProxyServicePort, s: SyncSettings, w: TableWriter
   for (const ep of allReachable) {
     const epNames = endpointNames(svc, ep);
     endpointChains.set(ep.text, epNames.chain);
-    const chain = w.chain(epNames.chain);
+    const chain = w.unindexedChain(epNames.chain);
     if (svc.stickySeconds !== undefined) {
       w.set({ kind: 'set', name: epNames.affinitySet, type: s.addrType, flags: ['dynamic', 'timeout'], timeout: svc.stickySeconds });
     }
