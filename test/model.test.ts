@@ -40,6 +40,8 @@ describe('errors have codes and the position of the offending node', () => {
     ['bad indentation', 'a:\n  b: 1\n c: 2\n', ['E_YAML_SYNTAX@3:1']],
     ['binary (NUL)', 'apiVersion: v1\nkind: Se\u0000rvice\n', ['E_BINARY@2:9']],
     ['invalid UTF-8 decoded lossily', 'kind: \ufffd\n', ['E_BINARY@1:7']],
+    ['invalid UTF-8 inside valid JSON', '{"apiVersion": "v1",\n "kind": "\ufffd"}', ['E_BINARY@2:11']],
+    ['NUL inside JSON', '{"apiVersion": "v1",\n "kind": "S\u0000"}', ['E_BINARY@2:12']],
     ['JSON trailing garbage', '{"apiVersion": "v1", "kind": "Service"} xyz', ['E_YAML_SYNTAX@1:41']],
     ['JSON two objects', '{"kind": "Pod"}\n{"kind": "Pod"}', ['E_YAML_SYNTAX@2:1']],
     ['duplicate keys', 'apiVersion: v1\napiVersion: v1\n', ['E_YAML_SYNTAX@2:1']],
