@@ -4,12 +4,13 @@
  * Words are joined with single spaces; a word that would not survive tokenization (a comment with spaces) is
  * double-quoted, the way kube-proxy quotes its comments. parseIptables reads this back to the same IR.
  */
-import type { ChainDecl, Counters, IptablesRuleset, MatchPart, Rule } from '../ir/iptables.js';
+import type { ChainDecl, Counters, IptablesRuleset, MatchPart, Rule, Target } from '../ir/iptables.js';
 import { quoteRestoreWord } from '../parse/tokenize.js';
 import { TextBuffer } from './text-buffer.js';
 
 export function renderRestore(ruleset: IptablesRuleset): string {
   const out = new TextBuffer();
+  const shared: SharedTexts = new Map();
   for (const table of ruleset.tables) {
     out.push(`*${table.name}\n`);
     for (const chain of table.chains) out.push(chainLine(chain));
@@ -18,7 +19,7 @@ export function renderRestore(ruleset: IptablesRuleset): string {
     for (let r = 0; r <= table.rules.length; r++) {
       while (d < deleted.length && (deleted[d]?.beforeRule as number) <= r) out.push(`-X ${deleted[d++]?.name as string}\n`);
       const rule = table.rules[r];
-      if (rule) out.push(ruleLine(rule));
+      if (rule) out.push(ruleLine(rule, shared));
     }
     // A `beforeRule` past the end still belongs to this table.
     while (d < deleted.length) out.push(`-X ${deleted[d++]?.name as string}\n`);
@@ -33,17 +34,32 @@ export function chainLine(chain: ChainDecl): string {
 }
 
 /** `-A CHAIN args...`, with the `[packets:bytes] ` prefix when the rule carries counters. */
-export function ruleLine(rule: Rule): string {
+export function ruleLine(rule: Rule, shared?: SharedTexts): string {
   // Written straight from the parts (the words of argsOfRule, each quoted when needed): no word arrays for
   // the hundreds of thousands of rules of a large payload.
   let line = rule.counters ? `${countersText(rule.counters)} -A ${rule.chain}` : `-A ${rule.chain}`;
-  for (const part of rule.parts) line += partText(part);
+  for (const part of rule.parts) line += shared && Object.isFrozen(part) ? sharedText(shared, part, partText) : partText(part);
   const target = rule.target;
-  if (target) {
-    line += `${target.goto ? ' -g ' : ' -j '}${quoteRestoreWord(target.name)}`;
-    for (const option of target.options) line += optionText(option.name, option.args);
-  }
+  if (target) line += shared && Object.isFrozen(target) ? sharedText(shared, target, targetText) : targetText(target);
   return `${line}\n`;
+}
+
+/**
+ * Texts of the parts and targets many rules share. Compilers and the parser intern those (one frozen object
+ * for every `-m comment`, `-p tcp`, `-j KUBE-MARK-MASQ`), so each is quoted and joined once per render.
+ */
+export type SharedTexts = Map<object, string>;
+
+function sharedText<T extends object>(texts: SharedTexts, item: T, render: (item: T) => string): string {
+  let text = texts.get(item);
+  if (text === undefined) texts.set(item, (text = render(item)));
+  return text;
+}
+
+function targetText(target: Target): string {
+  let text = `${target.goto ? ' -g ' : ' -j '}${quoteRestoreWord(target.name)}`;
+  for (const option of target.options) text += optionText(option.name, option.args);
+  return text;
 }
 
 /** One part as ` [!] FLAG VALUE...`, the words argsOfPart gives. */
