@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ruleFromArgs } from '../src/ir/args.js';
 import type { IptablesRuleset, Rule, Table } from '../src/ir/iptables.js';
 import { parseIptables } from '../src/parse/iptables.js';
-import { renderSave, saveRuleLines, savedProbability } from '../src/render/save.js';
+import { renderSave, saveRuleLines, savedProbability, TailCache } from '../src/render/save.js';
 import { conformancePath } from './helpers.js';
 
 const caseDir = 'iptables/overall-iptables-rules';
@@ -142,4 +142,24 @@ describe('savedProbability', () => {
   for (const [k, expected] of table) {
     it(`1/${k}`, () => expect(savedProbability(Number((1 / k).toFixed(10)))).toBe(expected));
   }
+});
+
+describe('the per-render cache of shared parts', () => {
+  it('prints every rule of every golden exactly as printing it afresh does', () => {
+    const goldens = readdirSync('golden/iptables').map((name) => `golden/iptables/${name}/save.iptables`);
+    expect(goldens.length).toBeGreaterThan(5);
+    for (const file of goldens) {
+      const { ruleset, diagnostics } = parseIptables(readFileSync(file, 'utf8'), file);
+      expect(diagnostics).toEqual([]);
+      const tails = new TailCache();
+      // Twice through the same cache: the second pass is served from it.
+      for (const pass of [1, 2]) {
+        for (const table of ruleset.tables) {
+          for (const rule of table.rules) {
+            expect(saveRuleLines(rule, ruleset.family, tails), `${file} pass ${pass}`).toEqual(saveRuleLines(rule, ruleset.family));
+          }
+        }
+      }
+    }
+  });
 });

@@ -11,6 +11,7 @@ import type { ChainDecl, Counters, IptablesRuleset, MatchPart, Rule, Target } fr
 import { BUILTIN_CHAINS } from '../ir/iptables.js';
 import { parseCIDR, parseIP, type IPFamily } from '../net/ip.js';
 import { rawValue, saveString } from './quote.js';
+import { TextBuffer } from './text-buffer.js';
 
 export interface SaveOptions {
   /** iptables-nft (`(nf_tables)` in the header, tables mangle, filter, nat) or iptables-legacy. */
@@ -45,29 +46,31 @@ export function renderSave(ruleset: IptablesRuleset, options: SaveOptions): stri
   const tables = applyRuleset(ruleset);
   const order = TABLE_ORDER[options.backend];
   const names = [...tables.keys()].sort((a, b) => rank(order, a) - rank(order, b));
-  let out = '';
+  const out = new TextBuffer();
+  const tails = new TailCache();
   for (const name of names) {
     const table = tables.get(name) as KernelTable;
-    out += `${header}*${name}\n`;
+    out.push(`${header}*${name}\n`);
     const builtins = builtinsOf(name);
-    const users = [...table.chains.keys()].filter((c) => !builtins.includes(c)).sort(compareBytes);
+    // The built-in string order is strcmp's for chain names (ASCII), and much faster than a comparator.
+    const users = [...table.chains.keys()].filter((c) => !builtins.includes(c)).sort();
     const chainOrder = [...builtins, ...users];
     for (const chain of builtins) {
       const decl = table.chains.get(chain)?.decl;
-      out += `:${chain} ${decl?.policy ?? 'ACCEPT'} ${countersText(decl?.counters)}\n`;
+      out.push(`:${chain} ${decl?.policy ?? 'ACCEPT'} ${countersText(decl?.counters)}\n`);
     }
     // iptables-save prints no counters for user chains.
-    for (const chain of users) out += `:${chain} - [0:0]\n`;
+    for (const chain of users) out.push(`:${chain} - [0:0]\n`);
     for (const chain of chainOrder) {
       for (const rule of table.chains.get(chain)?.rules ?? []) {
-        for (const line of saveRuleLines(rule, ruleset.family)) {
-          out += options.counters ? `${countersText(rule.counters)} ${line}\n` : `${line}\n`;
+        for (const line of saveRuleLines(rule, ruleset.family, tails)) {
+          out.push(options.counters ? `${countersText(rule.counters)} ${line}\n` : `${line}\n`);
         }
       }
     }
-    out += `COMMIT\n# Completed on ${date}\n`;
+    out.push(`COMMIT\n# Completed on ${date}\n`);
   }
-  return out;
+  return out.text();
 }
 
 /** Replays the tables in order: a chain line creates (or flushes) a chain, -A appends, -X removes. */
@@ -113,11 +116,6 @@ function rank(order: readonly string[], name: string): number {
   return i < 0 ? order.length : i;
 }
 
-/** strcmp order, as the kernel/libiptc keeps chain names. */
-function compareBytes(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function countersText(counters: Counters | undefined): string {
   return counters ? `[${counters.packets}:${counters.bytes}]` : '[0:0]';
 }
@@ -136,23 +134,77 @@ interface Match {
 
 /**
  * The saved form of a rule: usually one line, several when `-s`/`-d` list more than one address
- * (iptables adds one kernel rule per source × destination pair).
+ * (iptables adds one kernel rule per source × destination pair). `tails`, kept for one render, remembers the
+ * text after `-s`/`-d` of rules made of shared parts (see TailCache).
  */
-export function saveRuleLines(rule: Rule, family: IPFamily): string[] {
+export function saveRuleLines(rule: Rule, family: IPFamily, tails?: TailCache): string[] {
   let source: AddressPart | undefined;
   let destination: AddressPart | undefined;
+  for (const part of rule.parts) {
+    if (part.kind === 'source') source ??= part;
+    else if (part.kind === 'destination') destination ??= part;
+  }
+  const matches = tails ? tails.matches(rule, () => saveMatches(rule, family)) : saveMatches(rule, family);
+  const target = rule.target;
+  const tail = target ? matches + (tails ? tails.target(target, () => saveTarget(target, family)) : saveTarget(target, family)) : matches;
+  const sources = source ? addressList(source.address, family) : [undefined];
+  const destinations = destination ? addressList(destination.address, family) : [undefined];
+  const lines: string[] = [];
+  for (const s of sources) {
+    for (const d of destinations) {
+      let line = `-A ${rule.chain}`;
+      if (source && s !== undefined && (source.negated || !isAny(s))) line += `${not(source.negated)} -s ${s}`;
+      if (destination && d !== undefined && (destination.negated || !isAny(d))) line += `${not(destination.negated)} -d ${d}`;
+      lines.push(line + tail);
+    }
+  }
+  return lines;
+}
+
+/**
+ * Saved text of the matches and targets rules share, for one render. Compilers and the parser share one frozen
+ * object per repeated part (`-m comment`, `-p tcp`, `-j KUBE-MARK-MASQ`), so the 100,000s of rules of a large
+ * ruleset are made of few distinct combinations: each is printed once, then found by identity along a tree
+ * with one level per part. Rules with a part of their own (not frozen) are printed every time.
+ */
+export class TailCache {
+  private readonly root: TailNode = { next: new Map(), text: undefined };
+  private readonly targets = new Map<Target, string>();
+
+  /** The text of everything but `-s`/`-d` and the target. */
+  matches(rule: Rule, print: () => string): string {
+    let node = this.root;
+    for (const part of rule.parts) {
+      if (part.kind === 'source' || part.kind === 'destination') continue;
+      if (!Object.isFrozen(part)) return print();
+      let next = node.next.get(part);
+      if (!next) node.next.set(part, (next = { next: new Map(), text: undefined }));
+      node = next;
+    }
+    return (node.text ??= print());
+  }
+
+  target(target: Target, print: () => string): string {
+    if (!Object.isFrozen(target)) return print();
+    let text = this.targets.get(target);
+    if (text === undefined) this.targets.set(target, (text = print()));
+    return text;
+  }
+}
+
+interface TailNode {
+  next: Map<object, TailNode>;
+  text: string | undefined;
+}
+
+/** Everything between `-A CHAIN [-s] [-d]` and the target: interfaces, protocol, matches in the kernel's order. */
+function saveMatches(rule: Rule, family: IPFamily): string {
   let inInterface: InterfacePart | undefined;
   let outInterface: InterfacePart | undefined;
   let protocol: Extract<MatchPart, { kind: 'protocol' }> | undefined;
   const matches: Match[] = [];
   for (const part of rule.parts) {
     switch (part.kind) {
-      case 'source':
-        source ??= part;
-        break;
-      case 'destination':
-        destination ??= part;
-        break;
       case 'inInterface':
         inInterface ??= part;
         break;
@@ -188,20 +240,7 @@ export function saveRuleLines(rule: Rule, family: IPFamily): string[] {
     if (name !== undefined || protocol.negated) tail += `${not(protocol.negated)} -p ${name ?? 'all'}`;
   }
   for (const match of matches) tail += `${saveMatch(match, family)}`;
-  if (rule.target) tail += saveTarget(rule.target, family);
-
-  const sources = source ? addressList(source.address, family) : [undefined];
-  const destinations = destination ? addressList(destination.address, family) : [undefined];
-  const lines: string[] = [];
-  for (const s of sources) {
-    for (const d of destinations) {
-      let line = `-A ${rule.chain}`;
-      if (source && s !== undefined && (source.negated || !isAny(s))) line += `${not(source.negated)} -s ${s}`;
-      if (destination && d !== undefined && (destination.negated || !isAny(d))) line += `${not(destination.negated)} -d ${d}`;
-      lines.push(line + tail);
-    }
-  }
-  return lines;
+  return tail;
 }
 
 function not(negated: boolean): string {
