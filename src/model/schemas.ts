@@ -17,316 +17,235 @@ export function coded(code: ModelCode, message: string): string {
 
 const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
 
-const str = (what: string, code: ModelCode = 'E_FIELD') => z.string({ error: coded(code, `must be a string`) });
-const bool = (what: string) => z.boolean({ error: coded('E_FIELD', `must be true or false`) });
-const int = (what: string, min: number, max: number, code: ModelCode) =>
+const str = (code: ModelCode = 'E_FIELD') => z.string({ error: coded(code, `must be a string`) });
+const bool = () => z.boolean({ error: coded('E_FIELD', `must be true or false`) });
+const int = (min: number, max: number, code: ModelCode) =>
   z
     .number({ error: coded(code, `must be an integer in ${min}..${max}`) })
     .int({ error: coded(code, `must be an integer in ${min}..${max}`) })
     .min(min, { error: coded(code, `must be in ${min}..${max}`) })
     .max(max, { error: coded(code, `must be in ${min}..${max}`) });
-const list = <T extends z.ZodType>(item: T, what: string) =>
-  z.array(item, { error: coded('E_FIELD', `must be a list`) });
-const obj = <T extends z.ZodRawShape>(shape: T, what: string) =>
-  z.object(shape, { error: coded('E_FIELD', `must be an object`) });
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T, what: string, code: ModelCode = 'E_FIELD') =>
+const list = <T extends z.ZodType>(item: T) => z.array(item, { error: coded('E_FIELD', `must be a list`) });
+const obj = <T extends z.ZodRawShape>(shape: T) => z.object(shape, { error: coded('E_FIELD', `must be an object`) });
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T, code: ModelCode = 'E_FIELD') =>
   z.enum(values, { error: coded(code, `must be one of ${values.join(', ')}`) });
 
-export const protocol = oneOf(['TCP', 'UDP', 'SCTP'], 'protocol', 'E_PROTOCOL');
-export const port = (what = 'port') => int(what, 1, 65535, 'E_PORT_RANGE');
+export const protocol = oneOf(['TCP', 'UDP', 'SCTP'], 'E_PROTOCOL');
+export const port = () => int(1, 65535, 'E_PORT_RANGE');
 
 /** Leading zeros are accepted in every IP field: kube-proxy parses them sloppily (load.ts warns). */
-const ip = (what: string) =>
-  str(what, 'E_INVALID_IP').refine((s) => parseIP(s, { sloppy: true }) !== undefined, {
+const ip = () =>
+  str('E_INVALID_IP').refine((s) => parseIP(s, { sloppy: true }) !== undefined, {
     error: coded('E_INVALID_IP', `is not a valid IP address`),
   });
 /** A Service's clusterIP: an address, "" (unallocated) or "None" (headless); checked here so a bad one is
  * reported together with the object's other schema errors. */
-const clusterIP = (what: string) =>
-  str(what, 'E_INVALID_IP').refine((s) => s === '' || s === 'None' || parseIP(s, { sloppy: true }) !== undefined, {
+const clusterIP = () =>
+  str('E_INVALID_IP').refine((s) => s === '' || s === 'None' || parseIP(s, { sloppy: true }) !== undefined, {
     error: coded('E_INVALID_IP', `is not a valid IP address, "" or "None"`),
   });
-const cidr = (what: string) =>
-  str(what, 'E_INVALID_IP').refine((s) => parseCIDR(s.trim(), { sloppy: true }) !== undefined, {
+const cidr = () =>
+  str('E_INVALID_IP').refine((s) => parseCIDR(s.trim(), { sloppy: true }) !== undefined, {
     error: coded('E_INVALID_IP', `is not a valid CIDR`),
   });
-const checked = (what: string, test: (s: string) => boolean, rule: string) =>
-  str(what, 'E_NAME').refine(test, { error: coded('E_NAME', `must be ${rule}`) });
+const checked = (test: (s: string) => boolean, rule: string) =>
+  str('E_NAME').refine(test, { error: coded('E_NAME', `must be ${rule}`) });
 
-export const dnsLabel = (what: string) => checked(what, isDNS1123Label, 'a DNS-1123 label (lowercase alphanumerics and -)');
-export const dnsSubdomain = (what: string) =>
-  checked(what, isDNS1123Subdomain, 'a DNS-1123 subdomain (lowercase alphanumerics, - and .)');
+export const dnsLabel = () => checked(isDNS1123Label, 'a DNS-1123 label (lowercase alphanumerics and -)');
+export const dnsSubdomain = () =>
+  checked(isDNS1123Subdomain, 'a DNS-1123 subdomain (lowercase alphanumerics, - and .)');
 
 /** Label maps; bad keys and values are reported on the entry. */
 const labels = (what: string) =>
   z.record(z.string(), z.unknown(), { error: coded('E_FIELD', `must be a map`) }).superRefine((map, ctx) => {
     for (const [key, value] of Object.entries(map)) {
       if (!isLabelKey(key)) {
-        ctx.addIssue({ code: 'custom', path: [key], message: coded('E_NAME', `${JSON.stringify(key)} is not a valid ${what} key`) });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: coded('E_NAME', `${JSON.stringify(key)} is not a valid ${what} key`),
+        });
       }
       if (typeof value !== 'string' || !isLabelValue(value)) {
-        ctx.addIssue({ code: 'custom', path: [key], message: coded('E_NAME', `${JSON.stringify(value)} is not a valid ${what} value`) });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: coded('E_NAME', `${JSON.stringify(value)} is not a valid ${what} value`),
+        });
       }
     }
   }) as unknown as z.ZodType<Record<string, string>>;
 
 const metadata = (name: z.ZodType<string>) =>
-  obj(
-    {
-      name,
-      namespace: nullish(dnsLabel('metadata.namespace')),
-      labels: nullish(labels('metadata.labels')),
-      annotations: nullish(z.record(z.string(), z.unknown())),
-      deletionTimestamp: nullish(z.unknown()),
-    },
-    'metadata',
-  );
+  obj({
+    name,
+    namespace: nullish(dnsLabel()),
+    labels: nullish(labels('metadata.labels')),
+    annotations: nullish(z.record(z.string(), z.unknown())),
+    deletionTimestamp: nullish(z.unknown()),
+  });
 
 // ---------------------------------------------------------------------------------------------------------
 
-const intOrString = (what: string) =>
+const intOrString = () =>
   z.union([z.number(), z.string()], { error: coded('E_FIELD', `must be a number or a port name`) });
 
-export const servicePort = obj(
-  {
-    name: nullish(str('port name', 'E_PORT_NAME')),
-    protocol: nullish(protocol),
-    port: port(),
-    targetPort: nullish(intOrString('targetPort')),
-    nodePort: nullish(int('nodePort', 0, 65535, 'E_PORT_RANGE')),
-  },
-  'port',
-);
+export const servicePort = obj({
+  name: nullish(str('E_PORT_NAME')),
+  protocol: nullish(protocol),
+  port: port(),
+  targetPort: nullish(intOrString()),
+  nodePort: nullish(int(0, 65535, 'E_PORT_RANGE')),
+});
 
-export const service = obj(
-  {
-    metadata: metadata(
-      checked('metadata.name', isDNS1035Label, 'a DNS-1035 label (lowercase alphanumerics and -, starting with a letter)'),
-    ),
-    spec: nullish(
-      obj(
-        {
-          type: nullish(oneOf(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'], 'spec.type')),
-          clusterIP: nullish(clusterIP('spec.clusterIP')),
-          clusterIPs: nullish(list(clusterIP('spec.clusterIPs[]'), 'spec.clusterIPs')),
-          externalName: nullish(str('spec.externalName')),
-          externalIPs: nullish(list(ip('externalIP'), 'spec.externalIPs')),
-          loadBalancerSourceRanges: nullish(list(cidr('loadBalancerSourceRange'), 'spec.loadBalancerSourceRanges')),
-          sessionAffinity: nullish(oneOf(['None', 'ClientIP'], 'spec.sessionAffinity')),
-          sessionAffinityConfig: nullish(
-            obj(
-              {
-                clientIP: nullish(
-                  obj({ timeoutSeconds: nullish(int('timeoutSeconds', 1, 86400, 'E_FIELD')) }, 'clientIP'),
-                ),
-              },
-              'spec.sessionAffinityConfig',
+export const service = obj({
+  metadata: metadata(
+    checked(isDNS1035Label, 'a DNS-1035 label (lowercase alphanumerics and -, starting with a letter)'),
+  ),
+  spec: nullish(
+    obj({
+      type: nullish(oneOf(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'])),
+      clusterIP: nullish(clusterIP()),
+      clusterIPs: nullish(list(clusterIP())),
+      externalName: nullish(str()),
+      externalIPs: nullish(list(ip())),
+      loadBalancerSourceRanges: nullish(list(cidr())),
+      sessionAffinity: nullish(oneOf(['None', 'ClientIP'])),
+      sessionAffinityConfig: nullish(
+        obj({
+          clientIP: nullish(obj({ timeoutSeconds: nullish(int(1, 86400, 'E_FIELD')) })),
+        }),
+      ),
+      externalTrafficPolicy: nullish(oneOf(['Cluster', 'Local'])),
+      internalTrafficPolicy: nullish(oneOf(['Cluster', 'Local'])),
+      healthCheckNodePort: nullish(int(0, 65535, 'E_PORT_RANGE')),
+      publishNotReadyAddresses: nullish(bool()),
+      ipFamilies: nullish(list(oneOf(['IPv4', 'IPv6']))),
+      selector: nullish(labels('spec.selector')),
+      ports: nullish(list(servicePort)),
+    }),
+  ),
+  status: nullish(
+    obj({
+      loadBalancer: nullish(
+        obj({
+          ingress: nullish(
+            list(
+              obj({
+                ip: nullish(str('E_INVALID_IP')),
+                hostname: nullish(str()),
+                ipMode: nullish(oneOf(['VIP', 'Proxy'])),
+              }),
             ),
           ),
-          externalTrafficPolicy: nullish(oneOf(['Cluster', 'Local'], 'spec.externalTrafficPolicy')),
-          internalTrafficPolicy: nullish(oneOf(['Cluster', 'Local'], 'spec.internalTrafficPolicy')),
-          healthCheckNodePort: nullish(int('healthCheckNodePort', 0, 65535, 'E_PORT_RANGE')),
-          publishNotReadyAddresses: nullish(bool('spec.publishNotReadyAddresses')),
-          ipFamilies: nullish(list(oneOf(['IPv4', 'IPv6'], 'spec.ipFamilies[]'), 'spec.ipFamilies')),
-          selector: nullish(labels('spec.selector')),
-          ports: nullish(list(servicePort, 'spec.ports')),
-        },
-        'spec',
+        }),
       ),
-    ),
-    status: nullish(
-      obj(
-        {
-          loadBalancer: nullish(
-            obj(
-              {
-                ingress: nullish(
-                  list(
-                    obj(
-                      {
-                        ip: nullish(str('ingress ip', 'E_INVALID_IP')),
-                        hostname: nullish(str('ingress hostname')),
-                        ipMode: nullish(oneOf(['VIP', 'Proxy'], 'ipMode')),
-                      },
-                      'ingress',
-                    ),
-                    'status.loadBalancer.ingress',
-                  ),
-                ),
-              },
-              'status.loadBalancer',
-            ),
-          ),
-        },
-        'status',
-      ),
-    ),
-  },
-  'Service',
-);
+    }),
+  ),
+});
 
-const conditions = obj(
-  {
-    ready: nullish(bool('conditions.ready')),
-    serving: nullish(bool('conditions.serving')),
-    terminating: nullish(bool('conditions.terminating')),
-  },
-  'conditions',
-);
+const conditions = obj({
+  ready: nullish(bool()),
+  serving: nullish(bool()),
+  terminating: nullish(bool()),
+});
 
-const targetRef = obj(
-  { kind: nullish(z.string()), namespace: nullish(z.string()), name: nullish(z.string()) },
-  'targetRef',
-);
+const targetRef = obj({ kind: nullish(z.string()), namespace: nullish(z.string()), name: nullish(z.string()) });
 
-export const endpointSlice = obj(
-  {
-    metadata: metadata(dnsSubdomain('metadata.name')),
-    addressType: oneOf(['IPv4', 'IPv6', 'FQDN'], 'addressType'),
-    endpoints: nullish(
-      list(
-        obj(
-          {
-            addresses: list(str('address', 'E_INVALID_IP'), 'addresses')
-              .min(1, { error: coded('E_FIELD', 'an endpoint needs at least one address') })
-              .max(100, { error: coded('E_FIELD', 'an endpoint has at most 100 addresses') }),
-            conditions: nullish(conditions),
-            hostname: nullish(dnsLabel('hostname')),
-            nodeName: nullish(dnsSubdomain('nodeName')),
-            targetRef: nullish(targetRef),
-          },
-          'endpoint',
-        ),
-        'endpoints',
-      ),
+export const endpointSlice = obj({
+  metadata: metadata(dnsSubdomain()),
+  addressType: oneOf(['IPv4', 'IPv6', 'FQDN']),
+  endpoints: nullish(
+    list(
+      obj({
+        addresses: list(str('E_INVALID_IP'))
+          .min(1, { error: coded('E_FIELD', 'an endpoint needs at least one address') })
+          .max(100, { error: coded('E_FIELD', 'an endpoint has at most 100 addresses') }),
+        conditions: nullish(conditions),
+        hostname: nullish(dnsLabel()),
+        nodeName: nullish(dnsSubdomain()),
+        targetRef: nullish(targetRef),
+      }),
     ),
-    ports: nullish(
-      list(
-        obj(
-          {
-            name: nullish(str('port name', 'E_PORT_NAME')),
-            protocol: nullish(protocol),
-            port: nullish(int('port', 0, 65535, 'E_PORT_RANGE')),
-          },
-          'port',
-        ),
-        'ports',
-      ),
+  ),
+  ports: nullish(
+    list(
+      obj({
+        name: nullish(str('E_PORT_NAME')),
+        protocol: nullish(protocol),
+        port: nullish(int(0, 65535, 'E_PORT_RANGE')),
+      }),
     ),
-  },
-  'EndpointSlice',
-);
+  ),
+});
 
-const endpointAddress = obj(
-  {
-    ip: ip('ip'),
-    hostname: nullish(dnsLabel('hostname')),
-    nodeName: nullish(dnsSubdomain('nodeName')),
-    targetRef: nullish(targetRef),
-  },
-  'address',
-);
+const endpointAddress = obj({
+  ip: ip(),
+  hostname: nullish(dnsLabel()),
+  nodeName: nullish(dnsSubdomain()),
+  targetRef: nullish(targetRef),
+});
 
-export const endpoints = obj(
-  {
-    metadata: metadata(dnsSubdomain('metadata.name')),
-    subsets: nullish(
-      list(
-        obj(
-          {
-            addresses: nullish(list(endpointAddress, 'addresses')),
-            notReadyAddresses: nullish(list(endpointAddress, 'notReadyAddresses')),
-            ports: nullish(
-              list(
-                obj(
-                  { name: nullish(str('port name', 'E_PORT_NAME')), port: port(), protocol: nullish(protocol) },
-                  'port',
-                ),
-                'ports',
-              ),
-            ),
-          },
-          'subset',
-        ),
-        'subsets',
-      ),
+export const endpoints = obj({
+  metadata: metadata(dnsSubdomain()),
+  subsets: nullish(
+    list(
+      obj({
+        addresses: nullish(list(endpointAddress)),
+        notReadyAddresses: nullish(list(endpointAddress)),
+        ports: nullish(list(obj({ name: nullish(str('E_PORT_NAME')), port: port(), protocol: nullish(protocol) }))),
+      }),
     ),
-  },
-  'Endpoints',
-);
+  ),
+});
 
-const container = obj(
-  {
-    name: nullish(z.string()),
-    restartPolicy: nullish(z.string()),
-    ports: nullish(
-      list(
-        obj(
-          {
-            name: nullish(str('port name', 'E_PORT_NAME')),
-            containerPort: port('containerPort'),
-            protocol: nullish(protocol),
-          },
-          'containerPort',
-        ),
-        'ports',
-      ),
+const container = obj({
+  name: nullish(z.string()),
+  restartPolicy: nullish(z.string()),
+  ports: nullish(
+    list(
+      obj({
+        name: nullish(str('E_PORT_NAME')),
+        containerPort: port(),
+        protocol: nullish(protocol),
+      }),
     ),
-  },
-  'container',
-);
+  ),
+});
 
-export const pod = obj(
-  {
-    metadata: metadata(dnsSubdomain('metadata.name')),
-    spec: nullish(
-      obj(
-        {
-          nodeName: nullish(dnsSubdomain('spec.nodeName')),
-          containers: nullish(list(container, 'spec.containers')),
-          initContainers: nullish(list(container, 'spec.initContainers')),
-        },
-        'spec',
-      ),
-    ),
-    status: nullish(
-      obj(
-        {
-          phase: nullish(z.string()),
-          podIP: nullish(ip('status.podIP')),
-          podIPs: nullish(list(obj({ ip: ip('status.podIPs[].ip') }, 'podIP'), 'status.podIPs')),
-          conditions: nullish(list(obj({ type: z.string(), status: z.string() }, 'condition'), 'status.conditions')),
-        },
-        'status',
-      ),
-    ),
-  },
-  'Pod',
-);
+export const pod = obj({
+  metadata: metadata(dnsSubdomain()),
+  spec: nullish(
+    obj({
+      nodeName: nullish(dnsSubdomain()),
+      containers: nullish(list(container)),
+      initContainers: nullish(list(container)),
+    }),
+  ),
+  status: nullish(
+    obj({
+      phase: nullish(z.string()),
+      podIP: nullish(ip()),
+      podIPs: nullish(list(obj({ ip: ip() }))),
+      conditions: nullish(list(obj({ type: z.string(), status: z.string() }))),
+    }),
+  ),
+});
 
-export const node = obj(
-  {
-    metadata: metadata(dnsSubdomain('metadata.name')),
-    spec: nullish(
-      obj(
-        {
-          podCIDR: nullish(cidr('spec.podCIDR')),
-          podCIDRs: nullish(list(cidr('spec.podCIDRs[]'), 'spec.podCIDRs')),
-        },
-        'spec',
-      ),
-    ),
-    status: nullish(
-      obj(
-        {
-          addresses: nullish(list(obj({ type: z.string(), address: z.string() }, 'address'), 'status.addresses')),
-        },
-        'status',
-      ),
-    ),
-  },
-  'Node',
-);
+export const node = obj({
+  metadata: metadata(dnsSubdomain()),
+  spec: nullish(
+    obj({
+      podCIDR: nullish(cidr()),
+      podCIDRs: nullish(list(cidr())),
+    }),
+  ),
+  status: nullish(
+    obj({
+      addresses: nullish(list(obj({ type: z.string(), address: z.string() }))),
+    }),
+  ),
+});
 
 export type ServiceInput = z.infer<typeof service>;
 export type EndpointSliceInput = z.infer<typeof endpointSlice>;
@@ -373,7 +292,8 @@ export function fastEndpoints(value: unknown): EndpointInput[] | null | undefine
     if (c !== undefined) {
       if (c === null) endpoint.conditions = null;
       else {
-        if (!isPlainRecord(c) || !optionalBool(c.ready) || !optionalBool(c.serving) || !optionalBool(c.terminating)) return undefined;
+        if (!isPlainRecord(c) || !optionalBool(c.ready) || !optionalBool(c.serving) || !optionalBool(c.terminating))
+          return undefined;
         const conditions: NonNullable<EndpointInput['conditions']> = {};
         if (c.ready !== undefined) conditions.ready = c.ready as boolean | null;
         if (c.serving !== undefined) conditions.serving = c.serving as boolean | null;
@@ -395,7 +315,13 @@ export function fastEndpoints(value: unknown): EndpointInput[] | null | undefine
     if (ref !== undefined) {
       if (ref === null) endpoint.targetRef = null;
       else {
-        if (!isPlainRecord(ref) || !optionalString(ref.kind) || !optionalString(ref.namespace) || !optionalString(ref.name)) return undefined;
+        if (
+          !isPlainRecord(ref) ||
+          !optionalString(ref.kind) ||
+          !optionalString(ref.namespace) ||
+          !optionalString(ref.name)
+        )
+          return undefined;
         const targetRef: NonNullable<EndpointInput['targetRef']> = {};
         if (ref.kind !== undefined) targetRef.kind = ref.kind as string | null;
         if (ref.namespace !== undefined) targetRef.namespace = ref.namespace as string | null;
@@ -442,7 +368,10 @@ function copyRecord(value: Record<string, unknown>): Record<string, unknown> {
 
 /** `metadata` as the schema would output it (with `isName` as the name rule), or undefined when the full
  * schema must decide. */
-export function fastMetadata(value: unknown, isName: (s: string) => boolean): z.infer<ReturnType<typeof metadata>> | undefined {
+export function fastMetadata(
+  value: unknown,
+  isName: (s: string) => boolean,
+): z.infer<ReturnType<typeof metadata>> | undefined {
   if (!isPlainRecord(value)) return undefined;
   const name = value.name;
   if (typeof name !== 'string' || !isName(name)) return undefined;
