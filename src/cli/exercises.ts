@@ -17,7 +17,6 @@ import { ExerciseError, expectedAnswer, findExercise, isCorrect, observe, parseA
 import type { Exercise } from '../exercises/types.js';
 import { usage } from './compile.js';
 import type { CliIO } from './io.js';
-import { readInputs } from './read-inputs.js';
 import { isNftEmulator, prepareNode, traceWith } from './trace.js';
 
 export interface ExercisesOptions {
@@ -142,7 +141,7 @@ function prepareExercise(key: string, options: ExercisesOptions, io: CliIO): Pre
   if (!existsSync(folder)) return { ok: false, exitCode: usage(io, `exercise ${number} needs the ruleset ${folder}, which does not exist`) };
   const prepared = prepareNode([folder], { mode: exercise.mode }, io);
   if (!prepared.ok) return prepared;
-  const { emu, cluster, config } = prepared.node;
+  const { emu, cluster, config, sources } = prepared.node;
   if (!cluster) return { ok: false, exitCode: usage(io, `${folder} holds no manifests`) };
   // Printed names: as given with --rulesets, else relative to the folder holding rulesets/ ("rulesets/kubia/...").
   const shown = (file: string) => (options.rulesets ? join(options.rulesets, relative(root, file)) : relative(dirname(root), file));
@@ -157,7 +156,7 @@ function prepareExercise(key: string, options: ExercisesOptions, io: CliIO): Pre
       number,
       rulesetLabel: `${shown(folder)}/`,
       node: { name: emu.node.name, ...(emu.node.primaryIP ? { ip: emu.node.primaryIP.text } : {}) },
-      sources: readInputs([folder], io.readStdin).sources.map((s) => ({ ...s, file: shown(s.file) })),
+      sources: sources.map((s) => ({ ...s, file: shown(s.file) })),
       obs,
       traceText: obs.http ? explainUrlTrace(obs.http, packetText) : packetText,
     };

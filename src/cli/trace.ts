@@ -23,6 +23,7 @@ import { formatProbability } from '../emulate/evaluate.js';
 import { loadCluster } from '../index.js';
 import { isBuiltinChain, type IptablesRuleset } from '../ir/iptables.js';
 import type { NodeConfig } from '../model/node-config.js';
+import type { Source } from '../model/load.js';
 import { cidrContains, ipFromValue, parseIP } from '../net/ip.js';
 import { parseIptables } from '../parse/iptables.js';
 import { withBaseChainJumps } from '../proxy/iptables/base-chains.js';
@@ -125,6 +126,8 @@ export interface PreparedNode {
   notes: string[];
   /** The rules the emulator runs (iptables: with the base-chain jumps), for commands that compare them. */
   ruleset: IptablesRuleset | NftRuleset;
+  /** The manifest files read, as read (commands that show them need not read them again). */
+  sources: Source[];
 }
 
 export type Prepared = { ok: true; node: PreparedNode } | { ok: false; exitCode: number };
@@ -168,7 +171,7 @@ export function prepareNode(inputs: readonly string[], options: RulesOptions, io
       nft = compileNftables(cluster as Cluster, config);
     }
     const emu = createNftEmulator(nft, buildNode(config, cluster));
-    return { ok: true, node: { emu, cluster, config, notes, ruleset: nft } };
+    return { ok: true, node: { emu, cluster, config, notes, ruleset: nft, sources: files.sources } };
   }
   let ruleset: IptablesRuleset;
   if (options.rules) {
@@ -186,7 +189,7 @@ export function prepareNode(inputs: readonly string[], options: RulesOptions, io
     ruleset = withBaseChainJumps(compileIptables(cluster as Cluster, config));
   }
   const emu = createEmulator(compileRuleset(ruleset), buildNode(config, cluster));
-  return { ok: true, node: { emu, cluster, config, notes, ruleset } };
+  return { ok: true, node: { emu, cluster, config, notes, ruleset, sources: files.sources } };
 }
 
 /** The `--rules` file's text, or undefined when it cannot be read. */
