@@ -2,9 +2,10 @@
  * One compile in a fresh process, so its peak RSS is its own: reads a manifest file, compiles it with the
  * bench node settings, writes the payload to a file, prints {ms, bytes, maxRssMB} as JSON.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { compileToText, loadCluster } from '../src/index.js';
+import { readTextFile } from '../src/cli/read-inputs.js';
 import { resolveNodeConfig } from '../src/model/node-config.js';
 
 const [input, output] = process.argv.slice(2) as [string, string];
@@ -16,7 +17,10 @@ const config = resolveNodeConfig({
   nfacctCounters: { ct_state_invalid_dropped_pkts: false, localhost_nps_accepted_pkts: false },
 });
 const start = performance.now();
-const loaded = loadCluster([{ file: input, text: readFileSync(input, 'utf8') }]);
+// Read as the CLI reads its inputs.
+const source = readTextFile(input, []);
+if (!source) throw new Error(`cannot read ${input}`);
+const loaded = loadCluster([source]);
 if (!loaded.cluster) throw new Error(`bench input did not load: ${loaded.diagnostics[0]?.message}`);
 const payload = compileToText(loaded.cluster, config, { format: 'restore' });
 const ms = performance.now() - start;

@@ -24,6 +24,9 @@ describe('readInputs', () => {
     write('app/README.md', '# not a manifest\n');
     write('app/.hidden/d.yaml', 'kind: D\n');
     write('bad.yaml', Buffer.from([0x6b, 0x3a, 0x20, 0xff, 0xfe, 0x0a]));
+    write('text/notes.yaml', '# 服务 Service — café\nkind: N\n');
+    write('text/bom.yaml', '\ufeffkind: M\n');
+    write('text/ascii.json', '{"kind": "J"}');
     write('other/node.yaml', 'nodeName: n2\n');
     write('empty/notes.txt', 'x');
     symlinkSync(path.join(dir, 'app'), path.join(dir, 'app', 'sub', 'loop'));
@@ -53,6 +56,15 @@ describe('readInputs', () => {
     expect(readInputs([path.join(dir, 'empty')], noStdin).usageErrors).toHaveLength(1);
     expect(readInputs([path.join(dir, 'app'), path.join(dir, 'other')], noStdin).usageErrors).toHaveLength(1);
     expect(readInputs([], noStdin).usageErrors).toHaveLength(1);
+  });
+
+  test('UTF-8 text, a byte-order mark and plain ASCII all read as the text they hold', () => {
+    const r = readInputs([path.join(dir, 'text')], noStdin);
+    expect(r.sources.map((s) => [path.basename(s.file), s.text])).toEqual([
+      ['ascii.json', '{"kind": "J"}'],
+      ['bom.yaml', 'kind: M\n'],
+      ['notes.yaml', '# 服务 Service — café\nkind: N\n'],
+    ]);
   });
 
   test('invalid UTF-8 becomes E_BINARY at the bad byte', () => {

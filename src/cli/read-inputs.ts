@@ -7,6 +7,7 @@
  * folder argument is returned as `nodeConfigFile` (the CLI uses it unless `--node-config` is given); deeper
  * ones are left alone. A `node.yaml` named explicitly on the command line is read as manifests.
  */
+import { isAscii } from 'node:buffer';
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Source } from '../model/source.js';
@@ -99,8 +100,16 @@ function readSource(path: string, usageErrors: string[]): Source | undefined {
     usageErrors.push(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : 'cannot be read'}`);
     return undefined;
   }
-  // Invalid UTF-8 becomes U+FFFD, which loadManifests reports as E_BINARY with its position.
-  return { file: path, text: new TextDecoder('utf-8').decode(bytes) };
+  return { file: path, text: decodeText(bytes) };
+}
+
+/**
+ * UTF-8 bytes → text. Invalid UTF-8 becomes U+FFFD, which loadManifests reports as E_BINARY with its position.
+ * Manifests are nearly always ASCII, which decodes as Latin-1 to the same text several times faster (tens
+ * of ms on a 30 MB List).
+ */
+function decodeText(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : new TextDecoder('utf-8').decode(bytes);
 }
 
 function stripBOM(text: string): string {
