@@ -582,3 +582,30 @@ describe('reference inputs load without errors', () => {
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   });
 });
+
+describe('positions from the JSON fast path', () => {
+  const json = '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},\n  "spec": {"ports": [{"port": 80}]}}';
+  const at = () => {
+    const loaded = loadManifests([{ file: 'svc.json', text: json }]);
+    return (loaded.objects[0] as ServiceObject).service.ports[0]?.at;
+  };
+
+  test('behave as a plain {file, line, col} everywhere a caller may look', async () => {
+    const { inspect } = await import('node:util');
+    const position = at();
+    expect(position).toEqual({ file: 'svc.json', line: 2, col: 22 });
+    expect({ ...position }).toEqual({ file: 'svc.json', line: 2, col: 22 });
+    expect(JSON.parse(JSON.stringify(position))).toEqual({ file: 'svc.json', line: 2, col: 22 });
+    expect(Object.keys(position ?? {})).toEqual(['file', 'line', 'col']);
+    expect('line' in (position ?? {})).toBe(true);
+    expect(inspect(position)).toBe("{ file: 'svc.json', line: 2, col: 22 }");
+  });
+
+  test('are read-only', () => {
+    const position = at() as { line: number };
+    expect(() => {
+      position.line = 9;
+    }).toThrow(TypeError);
+    expect(position.line).toBe(2);
+  });
+});

@@ -8,6 +8,7 @@
  * building a YAML AST for it would dominate compile time. The two paths accept the same texts: when JSON.parse
  * refuses a text, the YAML path decides (and reports the error with its position).
  */
+import { inspect } from 'node:util';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import { error, type Diagnostic, type Position } from '../diag/diagnostic.js';
 
@@ -144,34 +145,55 @@ function firstLine(message: string): string {
 /**
  * A Position whose line and column are computed on first read. Every object and port carries a position, but
  * only the few that end up in a diagnostic or an explanation are ever read; resolving all of them eagerly
- * costs more than parsing a large JSON input. The fields are enumerable getters, so spreading and comparing
- * behave as with a plain object. The getters are shared by all positions and what they need is kept under a
- * non-enumerable symbol: no closures per position (a large input creates hundreds of thousands of them).
+ * costs more than parsing a large JSON input. The position is a Proxy over what it needs to resolve itself,
+ * with one handler shared by all: it reads, spreads, compares and prints as a plain `{file, line, col}`, and
+ * creating one costs a few allocations (accessor properties defined per object cost several times more,
+ * and a large input creates hundreds of thousands of positions).
  */
 function lazyPosition(file: string, resolve: (path: Path, key: boolean) => Position, path: Path, key: boolean): Position {
-  const position = { file } as Position;
-  const state: LazyState = { resolve, path, key, resolved: undefined };
-  Object.defineProperty(position, LAZY, { value: state });
-  return Object.defineProperties(position, LAZY_ACCESSORS);
+  return new Proxy(new LazyState(file, resolve, path, key), LAZY_POSITION) as unknown as Position;
 }
 
-const LAZY = Symbol('lazy position');
+class LazyState {
+  resolved: Position | undefined = undefined;
+  constructor(
+    readonly file: string,
+    readonly resolve: (path: Path, key: boolean) => Position,
+    readonly path: Path,
+    readonly key: boolean,
+  ) {}
 
-interface LazyState {
-  resolve: (path: Path, key: boolean) => Position;
-  path: Path;
-  key: boolean;
-  resolved: Position | undefined;
+  /**
+   * util.inspect finds this on the proxy's target and calls it on the proxy (whose fields resolve): it shows
+   * the position rather than this state.
+   */
+  [inspect.custom](): Position {
+    const position = this as unknown as Position;
+    return { file: position.file, line: position.line, col: position.col };
+  }
 }
 
-function resolvedPosition(position: Position): Position {
-  const state = (position as Position & { [LAZY]: LazyState })[LAZY];
-  return (state.resolved ??= state.resolve(state.path, state.key));
+const POSITION_KEYS: readonly string[] = ['file', 'line', 'col'];
+
+function positionField(state: LazyState, key: string | symbol): string | number | undefined {
+  if (key === 'file') return state.file;
+  if (key !== 'line' && key !== 'col') return undefined;
+  state.resolved ??= state.resolve(state.path, state.key);
+  return state.resolved[key];
 }
 
-const LAZY_ACCESSORS: PropertyDescriptorMap = {
-  line: { enumerable: true, get(this: Position) { return resolvedPosition(this).line; } },
-  col: { enumerable: true, get(this: Position) { return resolvedPosition(this).col; } },
+const LAZY_POSITION: ProxyHandler<LazyState> = {
+  get: (state, key) => (POSITION_KEYS.includes(key as string) ? positionField(state, key) : (Object.prototype as Record<string | symbol, unknown>)[key]),
+  has: (_state, key) => POSITION_KEYS.includes(key as string),
+  ownKeys: () => [...POSITION_KEYS],
+  getOwnPropertyDescriptor: (state, key) =>
+    POSITION_KEYS.includes(key as string)
+      ? { value: positionField(state, key), writable: false, enumerable: true, configurable: true }
+      : undefined,
+  getPrototypeOf: () => Object.prototype,
+  set: () => false,
+  defineProperty: () => false,
+  deleteProperty: () => false,
 };
 
 interface LineIndex {
