@@ -13,6 +13,7 @@ import { localDetectorArgs, type LocalDetectorArgs } from './local-detector.js';
 import { endpointChain, servicePortChains } from './names.js';
 import { nodePortDestinations } from './nodeport-addresses.js';
 import { probabilityFor } from './probability.js';
+import { Sha256 } from '../sha256.js';
 
 /** Above this many endpoints in total kube-proxy drops most per-endpoint comments (large-cluster mode). */
 export const LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;
@@ -63,6 +64,8 @@ interface SyncSettings {
   largeCluster: boolean;
   /** `--probability` text per number of endpoints left, computed once (as kube-proxy caches them). */
   probability: (endpointsLeft: number) => string;
+  /** Hashes every chain name of this compile. */
+  sha: Sha256;
 }
 
 export function compileIptables(cluster: Cluster, config: NodeConfig): IptablesRuleset {
@@ -76,6 +79,7 @@ export function compileIptables(cluster: Cluster, config: NodeConfig): IptablesR
     localhostNodePorts: nodePorts.localhostNodePorts,
     largeCluster: totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
     probability: memoize(probabilityFor),
+    sha: new Sha256(),
   };
   const filter = new TableWriter();
   const nat = new TableWriter();
@@ -150,7 +154,7 @@ export function compileIptables(cluster: Cluster, config: NodeConfig): IptablesR
 /** Everything one service port writes, in kube-proxy's order (spec §4.3). */
 function writeServicePort(svc: ProxyServicePort, settings: SyncSettings, filter: TableWriter, nat: TableWriter): void {
   const { cluster, local, allReachable, hasAny } = categorizeEndpoints(svc);
-  const chains = servicePortChains(svc.portName, svc.protocol);
+  const chains = servicePortChains(svc.portName, svc.protocol, settings.sha);
   const name = svc.portName;
   const proto = ['-m', svc.protocol, '-p', svc.protocol];
   const port = String(svc.port);
@@ -258,7 +262,7 @@ function writeServicePort(svc: ProxyServicePort, settings: SyncSettings, filter:
   const sepChains = new Map<ProxyEndpoint, string>();
   const sepChain = (ep: ProxyEndpoint): string => {
     let chain = sepChains.get(ep);
-    if (chain === undefined) sepChains.set(ep, (chain = endpointChain(svc.portName, svc.protocol, ep.text)));
+    if (chain === undefined) sepChains.set(ep, (chain = endpointChain(svc.portName, svc.protocol, ep.text, settings.sha)));
     return chain;
   };
   // 10, 11. policy chains

@@ -2,7 +2,7 @@
  * kube-proxy's chain names: a prefix plus the first 16 characters of base32(sha256(text)).
  * The text is the service port name followed by the lowercase protocol (and the endpoint for KUBE-SEP).
  */
-import { hash } from 'node:crypto';
+import { Sha256 } from '../sha256.js';
 
 const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -28,14 +28,16 @@ function base32Name(prefix: string, bytes: Uint8Array, length: number): string {
   return out.toString('latin1');
 }
 
-/** `prefix` + the first 16 characters of base32(sha256(text)). */
-function hashedName(prefix: string, text: string): string {
-  // crypto.hash is the one-shot form: about 3× cheaper than createHash for short inputs.
-  return base32Name(prefix, hash('sha256', text, 'buffer'), 16);
+/**
+ * `prefix` + the first 16 characters of base32(sha256(text)). Compilers pass one `sha` for all the names
+ * they make (it keeps its working memory); other callers may leave it out.
+ */
+function hashedName(prefix: string, text: string, sha: Sha256): string {
+  return base32Name(prefix, sha.digest(text), 16);
 }
 
-export function hashSuffix(text: string): string {
-  return hashedName('', text);
+export function hashSuffix(text: string, sha = new Sha256()): string {
+  return hashedName('', text, sha);
 }
 
 export interface ServicePortChains {
@@ -50,8 +52,8 @@ export interface ServicePortChains {
 }
 
 /** Chains of one service port; `portName` is `ns/name[:port]`, `protocol` lowercase. */
-export function servicePortChains(portName: string, protocol: string): ServicePortChains {
-  const digest = hash('sha256', portName + protocol, 'buffer');
+export function servicePortChains(portName: string, protocol: string, sha = new Sha256()): ServicePortChains {
+  const digest = sha.digest(portName + protocol);
   return {
     cluster: base32Name('KUBE-SVC-', digest, 16),
     local: base32Name('KUBE-SVL-', digest, 16),
@@ -61,6 +63,6 @@ export function servicePortChains(portName: string, protocol: string): ServicePo
 }
 
 /** KUBE-SEP-e for one endpoint (`ip:port`) of one service port: the same IP in two services gets two chains. */
-export function endpointChain(portName: string, protocol: string, endpoint: string): string {
-  return hashedName('KUBE-SEP-', portName + protocol + endpoint);
+export function endpointChain(portName: string, protocol: string, endpoint: string, sha = new Sha256()): string {
+  return hashedName('KUBE-SEP-', portName + protocol + endpoint, sha);
 }

@@ -13,6 +13,7 @@ import { categorizeEndpoints, proxyServicePorts, type ProxyEndpoint, type ProxyS
 import { localDetectorArgs } from '../iptables/local-detector.js';
 import { nodePortDestinations } from '../iptables/nodeport-addresses.js';
 import { endpointNames, servicePortNames } from './names.js';
+import { Sha256 } from '../sha256.js';
 
 export const TABLE_NAME = 'kube-proxy';
 export const TABLE_COMMENT = 'rules for kube-proxy';
@@ -136,6 +137,8 @@ interface SyncSettings {
   nodeIP: string;
   /** Statements every endpoint chain repeats, built once: a large ruleset has 100,000s of endpoint chains. */
   shared: SharedStatements;
+  /** Hashes every chain and set name of this compile. */
+  sha: Sha256;
 }
 
 interface SharedStatements {
@@ -174,6 +177,7 @@ export function compileNftables(cluster: Cluster, config: NodeConfig): NftRulese
     detector: nftLocalDetector(config, ipX),
     nodeIP: config.nodeIP,
     shared: sharedStatements(ipX),
+    sha: new Sha256(),
   };
   const w = new TableWriter(ipX);
   const m = settings.mark;
@@ -262,7 +266,7 @@ export function compileNftables(cluster: Cluster, config: NodeConfig): NftRulese
 /** Everything one service port writes (§4.2–§4.9). */
 function writeServicePort(svc: ProxyServicePort, s: SyncSettings, w: TableWriter): void {
   const { cluster, local, allReachable, hasAny } = categorizeEndpoints(svc);
-  const names = servicePortNames(svc);
+  const names = servicePortNames(svc, s.sha);
   const proto = svc.protocol;
   const port = svc.port;
 
@@ -291,7 +295,7 @@ function writeServicePort(svc: ProxyServicePort, s: SyncSettings, w: TableWriter
   const endpointChains = new Map<string, string>();
   const { saddr, jumpMarkMasq, l4proto } = s.shared;
   for (const ep of allReachable) {
-    const epNames = endpointNames(svc, ep);
+    const epNames = endpointNames(svc, ep, s.sha);
     endpointChains.set(ep.text, epNames.chain);
     const chain = w.unindexedChain(epNames.chain);
     if (svc.stickySeconds !== undefined) {
@@ -398,7 +402,7 @@ function writeBalancing(
   };
   if (svc.stickySeconds !== undefined) {
     for (const ep of endpoints) {
-      w.rule(chain, `${s.ipX} saddr @${endpointNames(svc, ep).affinitySet} goto ${chainOf(ep)}`);
+      w.rule(chain, `${s.ipX} saddr @${endpointNames(svc, ep, s.sha).affinitySet} goto ${chainOf(ep)}`);
     }
   }
   const entries = endpoints.map((ep, i) => `${i} : goto ${chainOf(ep)}`).join(' , ');

@@ -5,13 +5,14 @@
  */
 import type { ProxyEndpoint, ProxyServicePort } from '../service-ports.js';
 import { hashSuffix } from '../iptables/names.js';
+import { Sha256 } from '../sha256.js';
 
 /** knftables' NameLengthMax (256) less room for the prefix kube-proxy adds. */
 const MAX_BASE_LENGTH = 240;
 
-/** `HASH8-text`, cut to 237 characters plus `...` when longer than 240. */
-export function hashedName(text: string): string {
-  const name = `${hashSuffix(text).slice(0, 8)}-${text}`;
+/** `HASH8-text`, cut to 237 characters plus `...` when longer than 240. A compile passes one `sha` for all. */
+export function hashedName(text: string, sha = new Sha256()): string {
+  const name = `${hashSuffix(text, sha).slice(0, 8)}-${text}`;
   return name.length > MAX_BASE_LENGTH ? `${name.slice(0, MAX_BASE_LENGTH - 3)}...` : name;
 }
 
@@ -37,8 +38,8 @@ export interface NftServicePortNames {
   firewall: string;
 }
 
-export function servicePortNames(svc: ProxyServicePort): NftServicePortNames {
-  const base = hashedName(servicePortText(svc));
+export function servicePortNames(svc: ProxyServicePort, sha = new Sha256()): NftServicePortNames {
+  const base = hashedName(servicePortText(svc), sha);
   return { cluster: flat(`service-${base}`), local: flat(`local-${base}`), external: flat(`external-${base}`), firewall: flat(`firewall-${base}`) };
 }
 
@@ -50,8 +51,8 @@ export interface NftEndpointNames {
 }
 
 /** The same endpoint in two service ports gets two chains; IPv6 colons become dots, as `:` is not allowed. */
-export function endpointNames(svc: ProxyServicePort, endpoint: ProxyEndpoint): NftEndpointNames {
-  const base = hashedName(`${servicePortText(svc)}__${endpoint.ip.replaceAll(':', '.')}/${endpoint.port}`);
+export function endpointNames(svc: ProxyServicePort, endpoint: ProxyEndpoint, sha = new Sha256()): NftEndpointNames {
+  const base = hashedName(`${servicePortText(svc)}__${endpoint.ip.replaceAll(':', '.')}/${endpoint.port}`, sha);
   return { chain: flat(`endpoint-${base}`), affinitySet: flat(`affinity-${base}`) };
 }
 
