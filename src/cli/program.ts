@@ -39,7 +39,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .addOption(new Option('--mode <mode>', 'proxy mode').choices(['iptables', 'nftables']).default('iptables'))
     .addOption(new Option('--backend <backend>', 'iptables-save flavour for --format save').choices(['legacy', 'nft']).default('nft'))
     .option('--node-config <file>', "node settings (conformance config.yaml format); a folder's node.yaml is used by default")
-    .option('--verbose', 'also say what was skipped and why');
+    .option('--verbose', 'also say what was skipped and why')
+    .option('--previous <file>', "the node's iptables-save before this sync: the restore payload deletes its stale service chains")
+    .option('--partial', 'with --previous: a partial sync, leaving out the chains of Services the node already has as they should be');
   addNodeFlags(compile).action(async (inputs: string[], options) => setExit(await runCompile(inputs, options, io)));
 
   program
@@ -118,5 +120,19 @@ function addNodeFlags(command: Command): Command {
     .option('--node-ip <ip>', "the node's primary IP")
     .option('--cluster-cidr <cidr>', 'pod CIDR of the cluster (local-traffic detection)')
     .option('--masquerade-all', 'masquerade all traffic to ClusterIPs')
-    .option('--nodeport-addresses <cidrs>', 'comma-separated CIDRs of node addresses that accept NodePorts');
+    .option('--nodeport-addresses <cidrs>', 'comma-separated CIDRs of node addresses that accept NodePorts')
+    .hook('preAction', (_command, action) => {
+      // commander calls `--node-ip` nodeIp; the node settings (NodeFlags) spell it as kube-proxy does.
+      for (const [given, flag] of NODE_FLAG_NAMES) {
+        const value: unknown = action.getOptionValue(given);
+        if (value !== undefined) action.setOptionValue(flag, value);
+      }
+    });
 }
+
+/** commander's attribute name → NodeFlags field, where they differ. */
+const NODE_FLAG_NAMES: ReadonlyArray<[string, string]> = [
+  ['nodeIp', 'nodeIP'],
+  ['clusterCidr', 'clusterCIDR'],
+  ['nodeportAddresses', 'nodePortAddresses'],
+];
