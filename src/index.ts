@@ -13,7 +13,7 @@ import type { IptablesRuleset } from './ir/iptables.js';
 import { loadManifests, type SkippedObject, type Source } from './model/load.js';
 import type { NodeConfig } from './model/node-config.js';
 import { withBaseChainJumps } from './proxy/iptables/base-chains.js';
-import { compileIptables } from './proxy/iptables/compile.js';
+import { compileIptables, type PreviousSync } from './proxy/iptables/compile.js';
 import { canonicalizeIptables } from './render/canonical.js';
 import { renderJson } from './render/json.js';
 import { renderRestore } from './render/restore.js';
@@ -60,8 +60,13 @@ export interface RenderOptions {
   backend?: 'legacy' | 'nft';
 }
 
-/** Cluster → what kube-proxy writes in the chosen mode, in the requested text form. */
-export function compileToText(cluster: Cluster, config: NodeConfig, options: RenderOptions): string {
+/**
+ * Cluster → what kube-proxy writes in the chosen mode, in the requested text form. `previous` (iptables mode)
+ * is the node before this sync: the restore payload and its JSON then delete stale chains and, on a partial
+ * sync, leave out unchanged Services; `save` and the chain graphs show the node afterwards, which is the same
+ * as after a full sync.
+ */
+export function compileToText(cluster: Cluster, config: NodeConfig, options: RenderOptions, previous?: PreviousSync): string {
   if (options.mode === 'nftables') {
     const ruleset = compileNftables(cluster, config);
     switch (options.format) {
@@ -79,7 +84,8 @@ export function compileToText(cluster: Cluster, config: NodeConfig, options: Ren
         return renderNftList(ruleset);
     }
   }
-  return renderIptables(compileIptables(cluster, config), options);
+  const payloadOnly = options.format === 'restore' || options.format === 'json';
+  return renderIptables(compileIptables(cluster, config, payloadOnly ? previous : undefined), options);
 }
 
 export function renderIptables(payload: IptablesRuleset, options: RenderOptions): string {

@@ -3,7 +3,9 @@ import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from '.
 import { compileToText, FORMATS, loadCluster, type IptablesFormat, type NftablesFormat, type ProxyMode } from '../index.js';
 import type { CliIO } from './io.js';
 import { resolveNodeSettings, type NodeSettingsOptions } from './node-settings.js';
-import { readInputs } from './read-inputs.js';
+import { readInputs, readTextFile } from './read-inputs.js';
+import { parseIptables } from '../parse/iptables.js';
+import { previousSync } from '../proxy/iptables/previous.js';
 import { explainSkipped } from './verbose.js';
 
 export interface CompileOptions extends NodeSettingsOptions {
@@ -12,6 +14,9 @@ export interface CompileOptions extends NodeSettingsOptions {
   canonical?: boolean;
   backend: 'legacy' | 'nft';
   verbose?: boolean;
+  /** A dump of the node before this sync (stale-chain cleanup, partial sync). */
+  previous?: string;
+  partial?: boolean;
 }
 
 export async function runCompile(inputs: readonly string[], options: CompileOptions, io: CliIO): Promise<number> {
@@ -24,18 +29,26 @@ export async function runCompile(inputs: readonly string[], options: CompileOpti
   if (options.canonical && format !== 'restore' && format !== 'dump') {
     return usage(io, '--canonical sorts the iptables restore payload or the nftables dump: use --format restore or dump');
   }
+  if (options.previous !== undefined && options.mode !== 'iptables') {
+    return usage(io, '--previous models iptables mode syncs; nftables mode is compiled as a full sync');
+  }
+  if (options.partial && options.previous === undefined) return usage(io, '--partial needs --previous (the node before the sync)');
   const files = readInputs(inputs, io.readStdin);
+  if (files.usageErrors.length > 0) return usage(io, ...files.usageErrors);
+  const previousFile = options.previous === undefined ? undefined : readTextFile(options.previous, files.usageErrors);
   if (files.usageErrors.length > 0) return usage(io, ...files.usageErrors);
 
   const settings = resolveNodeSettings(options, files.nodeConfigFile);
   if (!settings.ok && settings.usageError) return usage(io, settings.usageError);
   const loaded = loadCluster(files.sources);
-  const diagnostics: Diagnostic[] = [...settings.diagnostics, ...loaded.diagnostics];
+  const node = previousFile ? parseIptables(previousFile.text, previousFile.file) : undefined;
+  const diagnostics: Diagnostic[] = [...settings.diagnostics, ...loaded.diagnostics, ...(node?.diagnostics ?? [])];
   printDiagnostics(io, diagnostics);
   if (!settings.ok || !loaded.cluster || hasErrors(diagnostics)) return 1;
 
   if (options.verbose) io.stderr(explainSkipped(loaded.skipped, loaded.cluster));
-  io.stdout(compileToText(loaded.cluster, settings.config, { ...options, format }));
+  const previous = node ? previousSync(loaded.cluster, settings.config, node.ruleset, { partial: options.partial ?? false }) : undefined;
+  io.stdout(compileToText(loaded.cluster, settings.config, { ...options, format }, previous));
   return 0;
 }
 

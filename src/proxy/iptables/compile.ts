@@ -5,7 +5,7 @@
  */
 import type { Cluster } from '../../cluster/types.js';
 import { PartInterner, ruleFromArgs } from '../../ir/args.js';
-import type { ChainDecl, IptablesRuleset, MatchPart, Rule, Target } from '../../ir/iptables.js';
+import type { ChainDecl, DeletedChain, IptablesRuleset, MatchPart, Rule, Target } from '../../ir/iptables.js';
 import type { NodeConfig } from '../../model/node-config.js';
 import { cidrContains, parseCIDR, parseIP } from '../../net/ip.js';
 import { categorizeEndpoints, proxyServicePorts, type ProxyEndpoint, type ProxyServicePort } from '../service-ports.js';
@@ -22,10 +22,15 @@ export const LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;
 class TableWriter {
   readonly chains: ChainDecl[] = [];
   readonly rules: Rule[] = [];
+  /** `-X` lines, each placed before the rules written after it. */
+  readonly deleted: DeletedChain[] = [];
   /** Rules repeat the same few parts (`-m comment`, `-p tcp`, `-j KUBE-MARK-MASQ`): one frozen copy each. */
   private readonly intern = new PartInterner();
   chain(name: string): void {
     this.chains.push({ name });
+  }
+  deleteChain(name: string): void {
+    this.deleted.push({ name, beforeRule: this.rules.length });
   }
   rule(chain: string, ...args: string[]): void {
     const built = ruleFromArgs(chain, args);
@@ -68,7 +73,21 @@ interface SyncSettings {
   sha: Sha256;
 }
 
-export function compileIptables(cluster: Cluster, config: NodeConfig): IptablesRuleset {
+/**
+ * What kube-proxy knows of the node before this sync (spec §4.7, §8); without it the payload is a full sync
+ * on a node without stale chains. previous.ts reads it from a dump of the node.
+ */
+export interface PreviousSync {
+  /** The nat chains on the node (`iptables-save -t nat`): kube-proxy's own that this sync does not write are deleted. */
+  natChains: readonly string[];
+  /** Partial sync: Services (`namespace/name`) unchanged since the last sync, whose own chains are left as they are. */
+  unchangedServices: ReadonlySet<string>;
+}
+
+/** The chains kube-proxy owns per Service, the only ones its stale-chain cleanup deletes. */
+export const SERVICE_CHAIN_PREFIXES: readonly string[] = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-SEP-'];
+
+export function compileIptables(cluster: Cluster, config: NodeConfig, previous?: PreviousSync): IptablesRuleset {
   const servicePorts = proxyServicePorts(cluster, config);
   const totalEndpoints = servicePorts.reduce((sum, svc) => sum + svc.endpoints.length, 0);
   const nodePorts = nodePortDestinations(config);
@@ -109,7 +128,24 @@ export function compileIptables(cluster: Cluster, config: NodeConfig): IptablesR
     );
   }
 
-  for (const svc of servicePorts) writeServicePort(svc, settings, filter, nat);
+  // A partial sync computes the own chains of an unchanged Service as usual and throws them away (spec §8).
+  const skipped = new TableWriter();
+  for (const svc of servicePorts) {
+    const unchanged = previous?.unchangedServices.has(`${svc.service.namespace}/${svc.service.name}`) ?? false;
+    writeServicePort(svc, settings, filter, nat, unchanged ? skipped : nat);
+  }
+  if (previous) {
+    // Stale chains are flushed by a chain line and deleted by -X, before the final KUBE-NODEPORTS jump (§4.7).
+    // kube-proxy visits them in Go map order, which is random; sorted is one of those orders.
+    const active = new Set([...nat.chains, ...skipped.chains].map((chain) => chain.name));
+    const stale = previous.natChains
+      .filter((chain) => SERVICE_CHAIN_PREFIXES.some((prefix) => chain.startsWith(prefix)) && !active.has(chain))
+      .sort();
+    for (const chain of stale) {
+      nat.chain(chain);
+      nat.deleteChain(chain);
+    }
+  }
 
   const nodePortsComment = 'kubernetes service nodeports; NOTE: this must be the last rule in this chain';
   if (nodePorts.matchAll) {
@@ -146,13 +182,17 @@ export function compileIptables(cluster: Cluster, config: NodeConfig): IptablesR
     family: config.ipFamily,
     tables: [
       { name: 'filter', chains: filter.chains, rules: filter.rules, deletedChains: [] },
-      { name: 'nat', chains: nat.chains, rules: nat.rules, deletedChains: [] },
+      { name: 'nat', chains: nat.chains, rules: nat.rules, deletedChains: nat.deleted },
     ],
   };
 }
 
-/** Everything one service port writes, in kube-proxy's order (spec §4.3). */
-function writeServicePort(svc: ProxyServicePort, settings: SyncSettings, filter: TableWriter, nat: TableWriter): void {
+/**
+ * Everything one service port writes, in kube-proxy's order (spec §4.3). Steps 1-6 go to the shared chains of
+ * `filter` and `nat`; the Service's own chains and their rules (steps 7-12) to `own`, which is `nat` except for
+ * an unchanged Service in a partial sync.
+ */
+function writeServicePort(svc: ProxyServicePort, settings: SyncSettings, filter: TableWriter, nat: TableWriter, own: TableWriter): void {
   const { cluster, local, allReachable, hasAny } = categorizeEndpoints(svc);
   const chains = servicePortChains(svc.portName, svc.protocol, settings.sha);
   const name = svc.portName;
@@ -224,39 +264,39 @@ function writeServicePort(svc: ProxyServicePort, settings: SyncSettings, filter:
   // 7. ClusterIP masquerade, in the internal policy chain
   if (hasInternal) {
     const match = ['-m', 'comment', '--comment', `${name} cluster IP`, ...proto, '-d', svc.clusterIP, '--dport', port];
-    if (settings.config.masqueradeAll) nat.rule(internalChain, ...match, '-j', 'KUBE-MARK-MASQ');
-    else if (settings.detector) nat.rule(internalChain, ...match, ...settings.detector.ifNotLocal, '-j', 'KUBE-MARK-MASQ');
+    if (settings.config.masqueradeAll) own.rule(internalChain, ...match, '-j', 'KUBE-MARK-MASQ');
+    else if (settings.detector) own.rule(internalChain, ...match, ...settings.detector.ifNotLocal, '-j', 'KUBE-MARK-MASQ');
   }
   // 8. external destinations
   if (usesExtChain) {
-    nat.chain(chains.external);
+    own.chain(chains.external);
     if (!svc.externalPolicyLocal) {
-      nat.rule(chains.external, '-m', 'comment', '--comment', `masquerade traffic for ${name} external destinations`, '-j', 'KUBE-MARK-MASQ');
+      own.rule(chains.external, '-m', 'comment', '--comment', `masquerade traffic for ${name} external destinations`, '-j', 'KUBE-MARK-MASQ');
     } else {
       // Pods reaching an external address short-circuit to the cluster chain, as if out to the LB and back.
       if (settings.detector) {
-        nat.rule(chains.external, '-m', 'comment', '--comment', `pod traffic for ${name} external destinations`, ...settings.detector.ifLocal, '-j', chains.cluster);
+        own.rule(chains.external, '-m', 'comment', '--comment', `pod traffic for ${name} external destinations`, ...settings.detector.ifLocal, '-j', chains.cluster);
       }
-      nat.rule(chains.external, '-m', 'comment', '--comment', `masquerade LOCAL traffic for ${name} external destinations`, '-m', 'addrtype', '--src-type', 'LOCAL', '-j', 'KUBE-MARK-MASQ');
-      nat.rule(chains.external, '-m', 'comment', '--comment', `route LOCAL traffic for ${name} external destinations`, '-m', 'addrtype', '--src-type', 'LOCAL', '-j', chains.cluster);
+      own.rule(chains.external, '-m', 'comment', '--comment', `masquerade LOCAL traffic for ${name} external destinations`, '-m', 'addrtype', '--src-type', 'LOCAL', '-j', 'KUBE-MARK-MASQ');
+      own.rule(chains.external, '-m', 'comment', '--comment', `route LOCAL traffic for ${name} external destinations`, '-m', 'addrtype', '--src-type', 'LOCAL', '-j', chains.cluster);
     }
-    if (hasExternal) nat.rule(chains.external, '-j', externalPolicyChain);
+    if (hasExternal) own.rule(chains.external, '-j', externalPolicyChain);
   }
   // 9. LoadBalancer source-range firewall
   if (usesFW) {
-    nat.chain(chains.firewall);
+    own.chain(chains.firewall);
     let allowFromNode = false;
     for (const range of svc.loadBalancerSourceRanges) {
-      nat.rule(chains.firewall, '-m', 'comment', '--comment', `${name} loadbalancer IP`, '-s', range, '-j', chains.external);
+      own.rule(chains.firewall, '-m', 'comment', '--comment', `${name} loadbalancer IP`, '-s', range, '-j', chains.external);
       if (settings.config.nodeIP !== '' && cidrTextContains(range, settings.config.nodeIP)) allowFromNode = true;
     }
     if (allowFromNode) {
       for (const ip of svc.loadBalancerVIPs) {
-        nat.rule(chains.firewall, '-m', 'comment', '--comment', `${name} loadbalancer IP`, '-s', ip, '-j', chains.external);
+        own.rule(chains.firewall, '-m', 'comment', '--comment', `${name} loadbalancer IP`, '-s', ip, '-j', chains.external);
       }
     }
     // No -j: the packet falls through un-DNATed and filter KUBE-PROXY-FIREWALL drops it.
-    nat.rule(chains.firewall, '-m', 'comment', '--comment', `other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`);
+    own.rule(chains.firewall, '-m', 'comment', '--comment', `other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`);
   }
   // Each KUBE-SEP name once per endpoint: the policy chains and the endpoint chains all need it.
   const sepChains = new Map<ProxyEndpoint, string>();
@@ -267,28 +307,28 @@ function writeServicePort(svc: ProxyServicePort, settings: SyncSettings, filter:
   };
   // 10, 11. policy chains
   if (usesClusterChain) {
-    nat.chain(chains.cluster);
-    writeServiceToEndpointRules(nat, svc, chains.cluster, cluster, settings, sepChain);
+    own.chain(chains.cluster);
+    writeServiceToEndpointRules(own, svc, chains.cluster, cluster, settings, sepChain);
   }
   if (usesLocalChain) {
-    nat.chain(chains.local);
-    writeServiceToEndpointRules(nat, svc, chains.local, local, settings, sepChain);
+    own.chain(chains.local);
+    writeServiceToEndpointRules(own, svc, chains.local, local, settings, sepChain);
   }
   // 12. endpoint chains
   for (const ep of allReachable) {
     const chain = sepChain(ep);
-    nat.chain(chain);
+    own.chain(chain);
     // `-m comment --comment NAME`
     const comment = settings.largeCluster ? [] : [modulePart('comment'), optionPart('comment', 'comment', [name])];
     // Hairpin: a pod reaching itself through the Service must be SNATed or the reply would bypass conntrack.
     // `-s IP -j KUBE-MARK-MASQ`
-    nat.ruleOf(chain, [...comment, { kind: 'source', negated: false, address: ep.ip }], jump('KUBE-MARK-MASQ'));
+    own.ruleOf(chain, [...comment, { kind: 'source', negated: false, address: ep.ip }], jump('KUBE-MARK-MASQ'));
     // `-m recent --name CHAIN --set`
     const affinity = svc.stickySeconds !== undefined
       ? [modulePart('recent'), optionPart('recent', 'name', [chain]), optionPart('recent', 'set', [])]
       : [];
     // `-m PROTO -p PROTO -j DNAT --to-destination EP`
-    nat.ruleOf(
+    own.ruleOf(
       chain,
       [...comment, ...affinity, modulePart(svc.protocol), { kind: 'protocol', negated: false, protocol: svc.protocol }],
       { name: 'DNAT', goto: false, options: [{ name: 'to-destination', args: [ep.text] }] },
