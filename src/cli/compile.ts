@@ -24,7 +24,7 @@ export async function runCompile(inputs: readonly string[], options: CompileOpti
   const formats = FORMATS[options.mode];
   const format = options.format ?? (formats[0] as IptablesFormat | NftablesFormat);
   if (!formats.includes(format)) {
-    return usage(io, `--format ${format} is not a ${options.mode} format (use one of ${formats.join(', ')})`);
+    return usage(io, `--format ${format} is not one of the ${options.mode} formats (${formats.join(', ')})`);
   }
   if (options.canonical && format !== 'restore' && format !== 'dump') {
     return usage(io, '--canonical sorts the iptables restore payload or the nftables dump: use --format restore or dump');
