@@ -381,7 +381,9 @@ function evalMatch(path: Path, env: Env, t: CompiledTable, s: Extract<NftStateme
   const holds = s.op === '==' ? inIt : !inIt;
   const rel = s.right.kind === 'value' ? (inIt ? (s.right.value.includes('/') ? 'in' : '') : s.right.value.includes('/') ? 'not in' : 'not') : inIt ? 'in' : 'not in';
   const setNote = r.dynamicHit ? ' (added by an earlier packet, still within its timeout)' : '';
-  return { ok: holds, why: `${left} ${shown} is ${rel ? `${rel} ` : ''}${operandText(s.right)}${setNote}` };
+  // A field reads `ip daddr 10.96.0.10 is in @cluster-ips`; a computed value says what it computed to.
+  const subject = s.left.kind === 'bitwise' ? `${left} gives ${shown}, which` : `${left} ${shown}`;
+  return { ok: holds, why: `${subject} is ${rel ? `${rel} ` : ''}${operandText(s.right)}${setNote}` };
 }
 
 function recordMiss(path: Path, frame: Frame, ruleNo: number, rule: NftRule, reason: string): void {
