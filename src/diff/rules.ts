@@ -190,7 +190,7 @@ const KUBE_PROXY_TABLE = 'kube-proxy';
 function nftChainLines(table: NftTable, chain: NftChain): Lines {
   const prefix = `add rule ${table.family} ${table.name} ${chain.name}`;
   return {
-    keys: chain.rules.map(ruleListText),
+    keys: chain.rules.map((rule) => ruleListText(rule)),
     texts: chain.rules.map((r) => `${prefix} ${r.text}${r.comment === undefined ? '' : ` comment ${goQuote(r.comment)}`}`),
   };
 }

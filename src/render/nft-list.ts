@@ -13,19 +13,24 @@ import type { NftChain, NftElement, NftExpr, NftFamily, NftOperand, NftRule, Nft
 import { NFT_PRIORITIES, verdictText } from '../ir/nftables.js';
 import { bitsOf, hostCIDR, ipFromValue, makeCIDR, parseCIDR, parseIP, type IPFamily } from '../net/ip.js';
 import { byName, sortedTables } from './nft-dump.js';
+import { TextBuffer } from './text-buffer.js';
 
 export function renderNftList(ruleset: NftRuleset): string {
-  return sortedTables(ruleset.tables).map(renderTable).join('');
+  const out = new TextBuffer();
+  // Compilers share one frozen object for statements many rules repeat: each is spelled once per render.
+  const shared = new Map<NftStatement, string>();
+  for (const table of sortedTables(ruleset.tables)) renderTable(table, out, shared);
+  return out.text();
 }
 
-function renderTable(table: NftTable): string {
-  const out: string[] = [`table ${table.family} ${table.name} {`];
-  if (table.flags?.length) out.push(`\tflags ${table.flags.join(',')}`);
-  if (table.comment !== undefined) out.push(`\tcomment ${quote(table.comment)}`);
+function renderTable(table: NftTable, out: TextBuffer, shared: Map<NftStatement, string>): void {
+  out.push(`table ${table.family} ${table.name} {\n`);
+  if (table.flags?.length) out.push(`\tflags ${table.flags.join(',')}\n`);
+  if (table.comment !== undefined) out.push(`\tcomment ${quote(table.comment)}\n`);
   // nft separates objects by a blank line, and the declarations from the first object only after flags.
   let first = !table.flags?.length;
   const separate = () => {
-    if (!first) out.push('');
+    if (!first) out.push('\n');
     first = false;
   };
   const dynamicSets = setsUpdatedByRules(table);
@@ -33,14 +38,13 @@ function renderTable(table: NftTable): string {
   const maps = byName(table.sets.filter((s) => s.kind === 'map'));
   for (const set of [...sets, ...maps]) {
     separate();
-    out.push(...renderSet(set, table.family, dynamicSets.has(set.name)));
+    for (const line of renderSet(set, table.family, dynamicSets.has(set.name))) out.push(`${line}\n`);
   }
   for (const chain of byName(table.chains)) {
     separate();
-    out.push(...renderChain(chain, table.family));
+    renderChain(chain, table.family, out, shared);
   }
-  out.push('}');
-  return `${out.join('\n')}\n`;
+  out.push('}\n');
 }
 
 /** Sets a rule adds to from the packet path: nft gives them the default size 65535 when none was declared. */
@@ -118,19 +122,16 @@ function elementListText(element: NftElement, family: NftFamily, types: readonly
   return text;
 }
 
-function renderChain(chain: NftChain, family: NftFamily): string[] {
-  const lines = [`\tchain ${chain.name} {`];
-  if (chain.comment !== undefined) lines.push(`\t\tcomment ${quote(chain.comment)}`);
+function renderChain(chain: NftChain, family: NftFamily, out: TextBuffer, shared: Map<NftStatement, string>): void {
+  out.push(`\tchain ${chain.name} {\n`);
+  if (chain.comment !== undefined) out.push(`\t\tcomment ${quote(chain.comment)}\n`);
   if (chain.base) {
     const b = chain.base;
     const device = b.device === undefined ? '' : ` device ${quote(b.device)}`;
-    lines.push(
-      `\t\ttype ${b.type} hook ${b.hook}${device} priority ${priorityText(b.priority, b.hook, family)}; policy ${b.policy ?? 'accept'};`,
-    );
+    out.push(`\t\ttype ${b.type} hook ${b.hook}${device} priority ${priorityText(b.priority, b.hook, family)}; policy ${b.policy ?? 'accept'};\n`);
   }
-  for (const rule of chain.rules) lines.push(`\t\t${ruleListText(rule)}`);
-  lines.push('\t}');
-  return lines;
+  for (const rule of chain.rules) out.push(`\t\t${ruleListText(rule, shared)}\n`);
+  out.push('\t}\n');
 }
 
 /** Within ±10 of a standard priority nft prints the name (`dstnat - 10`), where the name suits the hook. */
@@ -147,10 +148,17 @@ export function priorityText(priority: number, hook: string, family: NftFamily):
 }
 
 /** One rule in nft's spelling; unknown statements keep their words. */
-export function ruleListText(rule: NftRule): string {
-  const parts = rule.statements.map(statementText);
-  if (rule.comment !== undefined) parts.push(`comment ${quote(rule.comment)}`);
-  return parts.join(' ');
+export function ruleListText(rule: NftRule, shared?: Map<NftStatement, string>): string {
+  let text = '';
+  for (const statement of rule.statements) {
+    let spelled = shared && Object.isFrozen(statement) ? shared.get(statement) : undefined;
+    if (spelled === undefined) {
+      spelled = statementText(statement);
+      if (shared && Object.isFrozen(statement)) shared.set(statement, spelled);
+    }
+    text += text === '' ? spelled : ` ${spelled}`;
+  }
+  return rule.comment === undefined ? text : `${text}${text === '' ? '' : ' '}comment ${quote(rule.comment)}`;
 }
 
 function statementText(s: NftStatement): string {
