@@ -237,3 +237,48 @@ describe('renderRestore ∘ parseIptables', () => {
 function stripOrigins<T>(value: T): T {
   return JSON.parse(JSON.stringify(value, (key, v) => (key === 'origin' ? undefined : typeof v === 'bigint' ? `${v}n` : v)));
 }
+
+describe('rules of a parsed dump are read on demand', () => {
+  const text = [
+    '*nat',
+    ':KUBE-SEP-A - [0:0]',
+    '[3:180] -A KUBE-SEP-A -s 10.1.0.1/32 -m comment --comment "ns/s:p" -j KUBE-MARK-MASQ',
+    '-A KUBE-SEP-A -p tcp -m tcp -j DNAT --to-destination 10.1.0.1:80',
+    'COMMIT',
+    '',
+  ].join('\n');
+  const plain = {
+    chain: 'KUBE-SEP-A',
+    parts: [
+      { kind: 'source', negated: false, address: '10.1.0.1/32' },
+      { kind: 'module', name: 'comment' },
+      { kind: 'option', module: 'comment', name: 'comment', negated: false, args: ['ns/s:p'] },
+    ],
+    target: { name: 'KUBE-MARK-MASQ', goto: false, options: [] },
+    counters: { packets: 3n, bytes: 180n },
+    origin: { line: 3, text: '[3:180] -A KUBE-SEP-A -s 10.1.0.1/32 -m comment --comment "ns/s:p" -j KUBE-MARK-MASQ' },
+  };
+
+  it('and then answer exactly as the plain rule: fields, keys, spreading, comparing, serialising', () => {
+    const rule = parseIptables(text, 'p').ruleset.tables[0]?.rules[0];
+    expect(rule?.chain).toBe('KUBE-SEP-A');
+    expect(rule).toEqual(plain);
+    expect({ ...rule }).toEqual(plain);
+    expect(Object.keys(rule ?? {})).toEqual(['chain', 'parts', 'target', 'counters', 'origin']);
+    expect(JSON.parse(JSON.stringify(rule, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)))).toEqual({
+      ...plain,
+      counters: { packets: 3, bytes: 180 },
+    });
+    expect('parts' in (rule ?? {})).toBe(true);
+    // Read twice, the same parts (the rule is read once).
+    expect(rule?.parts).toBe(rule?.parts);
+  });
+
+  it('while every line is still checked when the dump is parsed', () => {
+    const broken = text.replace('-j KUBE-MARK-MASQ', '--dport 80 -j KUBE-MARK-MASQ');
+    const { diagnostics } = parseIptables(broken, 'p');
+    expect(diagnostics.map((d) => `${d.code}@${d.line}:${d.col} ${d.message}`)).toEqual([
+      'E_IPT_SYNTAX@3:68 option --dport belongs to no loaded match (missing -m?)',
+    ]);
+  });
+});

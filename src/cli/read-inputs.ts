@@ -103,6 +103,11 @@ function readSource(path: string, usageErrors: string[]): Source | undefined {
   return { file: path, text: decodeText(bytes) };
 }
 
+/** A file's text, decoded as readTextFile does; throws when the file cannot be read. */
+export function readText(path: string): string {
+  return decodeText(readFileSync(path));
+}
+
 /**
  * UTF-8 bytes → text. Invalid UTF-8 becomes U+FFFD, which loadManifests reports as E_BINARY with its position.
  * Manifests are nearly always ASCII, which decodes as Latin-1 to the same text several times faster (tens

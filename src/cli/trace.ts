@@ -3,7 +3,6 @@
  * The rules come from manifests (compiled, with kube-proxy's base-chain jumps added) or from `--rules FILE`
  * (an iptables-save dump or a restore payload). Returns an exit code: 0 ok, 1 bad input, 2 usage error.
  */
-import { readFileSync } from 'node:fs';
 import type { Cluster } from '../cluster/types.js';
 import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import { buildNode } from '../emulate/node.js';
@@ -32,7 +31,7 @@ import { printDiagnostics, usage } from './compile.js';
 import { renderTraceMermaid } from '../render/trace-mermaid.js';
 import type { CliIO } from './io.js';
 import { resolveNodeSettings, type NodeSettingsOptions } from './node-settings.js';
-import { readInputs } from './read-inputs.js';
+import { readInputs, readText } from './read-inputs.js';
 import { runTraceUrl } from './trace-url.js';
 
 /** The command's IO; `readFile` (for --rules and --flows) defaults to the file system. */
@@ -134,7 +133,7 @@ export type Prepared = { ok: true; node: PreparedNode } | { ok: false; exitCode:
 
 /** Loads manifests and/or a rules file and the node settings, and builds the emulator. */
 export function prepareNode(inputs: readonly string[], options: RulesOptions, io: TraceIO): Prepared {
-  const readFile = io.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const readFile = io.readFile ?? readText;
   const mode = options.mode ?? 'iptables';
   if (mode !== 'iptables' && mode !== 'nftables') return { ok: false, exitCode: usage(io, `--mode must be iptables or nftables, not ${JSON.stringify(mode)}`) };
   if (inputs.length === 0 && !options.rules) return { ok: false, exitCode: usage(io, 'no input: give manifest files or folders, or --rules FILE') };
@@ -267,7 +266,7 @@ export function checkPacketOptions(options: TraceCommandOptions, io: TraceIO): P
  * that traces many packets (`kproxy report`) loads and compiles its inputs once.
  */
 export async function traceOnNode(node: PreparedNode, options: TraceCommandOptions, packet: PacketOptions, io: TraceIO, seen?: Trace[]): Promise<number> {
-  const readFile = io.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const readFile = io.readFile ?? readText;
   const { from, proto, n } = packet;
   const { emu, cluster, notes } = node;
 

@@ -104,8 +104,7 @@ export function compileRuleset(ruleset: IptablesRuleset): CompiledRuleset {
  * and parsing all their addresses up front would dominate the time to the first trace.
  */
 class LazyRule implements CompiledRule {
-  destinationKey?: string;
-  portKey?: number;
+  private keys: { destination: string | undefined; port: number | undefined } | undefined;
   private compiledMatchers: Matcher[] | undefined;
   private compiledTarget: { value: CompiledTarget | undefined } | undefined;
   private renderedText: string | undefined;
@@ -115,18 +114,29 @@ class LazyRule implements CompiledRule {
     readonly number: number,
     private readonly rule: Rule,
     private readonly exists: (name: string) => boolean,
-  ) {
-    const dest = rule.parts.filter((p) => p.kind === 'destination');
+  ) {}
+
+  get destinationKey(): string | undefined {
+    return this.indexKeys().destination;
+  }
+
+  get portKey(): number | undefined {
+    return this.indexKeys().port;
+  }
+
+  /** Read on first use too: only long chains are indexed, and a parsed dump reads a rule's parts on demand. */
+  private indexKeys(): { destination: string | undefined; port: number | undefined } {
+    if (this.keys) return this.keys;
+    const parts = this.rule.parts;
+    const dest = parts.filter((p) => p.kind === 'destination');
     const only = dest[0];
-    if (dest.length === 1 && only?.kind === 'destination' && !only.negated) {
-      const key = hostKey(only.address);
-      if (key !== undefined) this.destinationKey = key;
-    }
-    const ports = rule.parts.filter((p) => p.kind === 'option' && (p.name === 'dport' || p.name === 'destination-port'));
+    const destination = dest.length === 1 && only?.kind === 'destination' && !only.negated ? hostKey(only.address) : undefined;
+    const ports = parts.filter((p) => p.kind === 'option' && (p.name === 'dport' || p.name === 'destination-port'));
     const port = ports[0];
-    if (ports.length === 1 && port?.kind === 'option' && !port.negated && /^[0-9]+$/.test(port.args[0] ?? '')) {
-      this.portKey = Number(port.args[0]);
-    }
+    const portKey =
+      ports.length === 1 && port?.kind === 'option' && !port.negated && /^[0-9]+$/.test(port.args[0] ?? '') ? Number(port.args[0]) : undefined;
+    this.keys = { destination, port: portKey };
+    return this.keys;
   }
 
   get chain(): string {
@@ -169,6 +179,11 @@ function hostKey(address: string): string | undefined {
 function indexChain(chain: CompiledChain): void {
   const n = chain.rules.length;
   const runAt = new Int32Array(n).fill(-1);
+  // No run can be long enough: leave the rules unread.
+  if (n < MIN_INDEXED_RUN) {
+    chain.runAt = runAt;
+    return;
+  }
   const addRuns = (by: IndexedRun['by'], keyOf: (r: CompiledRule) => string | number | undefined) => {
     let i = 0;
     while (i < n) {

@@ -180,18 +180,7 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
           }
         }
       }
-      // Exact-size arrays and objects built in one literal: spare array capacity and late-added properties
-      // would double the heap of a 400k-rule dump.
-      // (partsFromArgs shared the parts and the target through the interner as it read them.)
-      const parts = result.parts.slice();
-      const origin = { line: lineNo, text: line };
-      const target = result.target;
-      let rule: Rule;
-      if (target && counters) rule = { chain, parts, target, counters, origin };
-      else if (target) rule = { chain, parts, target, origin };
-      else if (counters) rule = { chain, parts, counters, origin };
-      else rule = { chain, parts, origin };
-      open.table.rules.push(rule);
+      open.table.rules.push(pendingRule({ chain, text: line, commandAt, line: lineNo, counters, intern, rule: undefined }));
       continue;
     }
 
@@ -236,6 +225,65 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
   const inferred: IPFamily = family ?? (sawV6 && !sawV4 ? 6 : 4);
   return { ruleset: { family: inferred, tables }, diagnostics };
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Rules read on demand
+
+/**
+ * A rule of the dump, checked but not kept: every line is read in full while parsing (so every error is
+ * reported, with its position), but holding the parts of 300,000 rules costs more than the rest of the parse,
+ * and a trace reads few of them. The parts are read again from the line the first time anything but the chain
+ * is asked for (with the same interner, so shared parts stay shared); from then on the proxy answers as that
+ * plain Rule does, for reading, spreading, comparing and serialising alike.
+ */
+interface PendingRule {
+  chain: string;
+  text: string;
+  /** Offset of `-A` in `text` (after an `iptables-save -c` counter prefix). */
+  commandAt: number;
+  line: number;
+  counters: Counters | undefined;
+  intern: PartInterner;
+  rule: Rule | undefined;
+}
+
+function pendingRule(pending: PendingRule): Rule {
+  return new Proxy(pending, PENDING_RULE) as unknown as Rule;
+}
+
+function readRule(pending: PendingRule): Rule {
+  if (pending.rule) return pending.rule;
+  const words: string[] = [];
+  tokenizeWords(pending.text, pending.commandAt, words);
+  const result = partsFromArgs(words, 2, pending.intern);
+  if (!result.ok) throw new Error(`internal: line ${pending.line} parsed once but not twice: ${result.message}`);
+  // Exact-size arrays and objects built in one literal: spare capacity and late-added properties add up.
+  const { chain, counters } = pending;
+  const parts = result.parts.slice();
+  const target = result.target;
+  const origin = { line: pending.line, text: pending.text };
+  if (target && counters) pending.rule = { chain, parts, target, counters, origin };
+  else if (target) pending.rule = { chain, parts, target, origin };
+  else if (counters) pending.rule = { chain, parts, counters, origin };
+  else pending.rule = { chain, parts, origin };
+  return pending.rule;
+}
+
+/** The chain is known without reading the rule: indexing rules by chain reads nothing else. */
+const PENDING_RULE: ProxyHandler<PendingRule> = {
+  get: (pending, key) => (key === 'chain' ? pending.chain : Reflect.get(readRule(pending), key)),
+  has: (pending, key) => Reflect.has(readRule(pending), key),
+  ownKeys: (pending) => Reflect.ownKeys(readRule(pending)),
+  getOwnPropertyDescriptor: (pending, key) => {
+    const descriptor = Reflect.getOwnPropertyDescriptor(readRule(pending), key);
+    // A proxy may report a property its target lacks only as configurable.
+    return descriptor && { ...descriptor, configurable: true };
+  },
+  getPrototypeOf: () => Object.prototype,
+  set: (pending, key, value) => Reflect.set(readRule(pending), key, value),
+  defineProperty: (pending, key, descriptor) => Reflect.defineProperty(readRule(pending), key, descriptor),
+  deleteProperty: (pending, key) => Reflect.deleteProperty(readRule(pending), key),
+};
 
 /** Column of word `index` (end of line past the last word); tokenizes again, as only diagnostics need it. */
 function columnOf(line: string, commandAt: number, count: number, index: number): number {
