@@ -139,3 +139,18 @@ describe('kproxy test', () => {
     expect(c.out()).toMatch(/FAIL  wrong: output: expected "10\.244\.1\.5:8080", got "10\.244\.1\.5:8080, 10\.244\.1\.6:8080, 10\.244\.2\.7:8080"; masq: expected true, got false/);
   });
 });
+
+describe('a masquerade with no address to use', () => {
+  it('is said as such, not as a source that "becomes" the old one', async () => {
+    // A save dump and no node settings: eth0 has no address for MASQUERADE to take.
+    const { compileToText, loadCluster } = await import('../src/index.js');
+    const { resolveNodeConfig } = await import('../src/model/node-config.js');
+    const { readFileSync } = await import('node:fs');
+    const loaded = loadCluster([{ file: 'kubia.yaml', text: readFileSync(path.join(kubia, 'kubia.yaml'), 'utf8') }]);
+    const dump = compileToText(loaded.cluster as NonNullable<typeof loaded.cluster>, resolveNodeConfig({ nodeName: 'node-1', clusterCIDR: '10.244.0.0/16' }), { format: 'save' });
+    const r = await trace([], { rules: 'node.save', src: '203.0.113.10', dst: '10.96.0.10', dport: '80' }, { 'node.save': dump });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('to be masqueraded, but with no address to use: dropped: MASQUERADE found no address on eth0');
+    expect(r.out).not.toContain('source becomes 203.0.113.10');
+  });
+});
