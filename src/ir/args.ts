@@ -324,8 +324,9 @@ export class PartInterner {
         if (part.name === 'comment' && part.module === 'comment') {
           const last = this.lastComment;
           if (last?.kind === 'option' && last.negated === part.negated && last.args[0] === part.args[0]) return last;
-          Object.freeze(part.args);
-          this.lastComment = Object.freeze(part);
+          // Shared by neighbours only, so not frozen: renderers cache the text of frozen (widely shared) parts,
+          // and a cache entry per comment would cost more than it saves.
+          this.lastComment = part;
           return part;
         }
         let byName = this.options.get(part.module);
