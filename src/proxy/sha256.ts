@@ -40,11 +40,14 @@ export class Sha256 {
     const blocks = (length + 9 + 63) >> 6;
     for (let block = 0; block < blocks; block++) {
       for (let i = 0; i < 16; i++) {
-        let word = 0;
-        for (let j = 0; j < 4; j++) {
-          const at = (block << 6) + (i << 2) + j;
-          word = (word << 8) | (at < length ? text.charCodeAt(at) : at === length ? 0x80 : 0);
+        const at = (block << 6) + (i << 2);
+        if (at + 4 <= length) {
+          // Four characters of the text: the common case, without a test per byte.
+          schedule[i] = (text.charCodeAt(at) << 24) | (text.charCodeAt(at + 1) << 16) | (text.charCodeAt(at + 2) << 8) | text.charCodeAt(at + 3);
+          continue;
         }
+        let word = 0;
+        for (let j = 0; j < 4; j++) word = (word << 8) | (at + j < length ? text.charCodeAt(at + j) : at + j === length ? 0x80 : 0);
         schedule[i] = word;
       }
       if (block === blocks - 1) {
