@@ -108,7 +108,13 @@ export function parseIptables(text: string, file: string, family?: IPFamily): Pa
         report('E_IPT_NO_TABLE', 'chain line outside a table (missing *table line?)', lineNo, at + 1);
         continue;
       }
-      parseChainLine(line, at, lineNo, open, report, diagnostics, file);
+      // Most chain lines of a dump are user chains, `:NAME - [0:0]`: read those without splitting the line.
+      const userChain = line.endsWith(USER_CHAIN_SUFFIX) ? line.slice(at + 1, -USER_CHAIN_SUFFIX.length) : '';
+      if (userChain !== '' && isPlainWord(userChain) && !isBuiltin(open.table.name, userChain)) {
+        declareChain(open, { name: userChain }, lineNo, at + 2, diagnostics, file);
+      } else {
+        parseChainLine(line, at, lineNo, open, report, diagnostics, file);
+      }
       continue;
     }
 
@@ -303,6 +309,14 @@ function junkAfterQuotedComment(line: string, commandAt: number, words: string[]
     }
   }
   return -1;
+}
+
+const USER_CHAIN_SUFFIX = ' - [0:0]';
+
+/** No blanks: a chain name as parseChainLine would split it out. */
+function isPlainWord(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (isBlank(text.charCodeAt(i))) return false;
+  return true;
 }
 
 /** `:NAME POLICY [packets:bytes]` (counters optional, as iptables-restore allows). */
