@@ -4,14 +4,12 @@
  * Exit codes: 0 all flows agree; 1 bad input, a disagreement or a failed lab command; 2 usage error, or the
  * lab cannot run here (not root, no `ip netns`, a missing tool).
  */
-import { readFileSync } from 'node:fs';
-import { parseFlows } from '../emulate/flows.js';
 import { defaultFlows, fromFlowTable, type LabFlow } from '../lab/flows.js';
 import { destroySession, LabError, labToolsProblem, newSession } from '../lab/netns.js';
 import { countResults, renderReportLines, renderReportTable, reportJson } from '../lab/report.js';
 import { runLab } from '../lab/run.js';
 import { usage } from './compile.js';
-import { prepareNode, traceWith, type RulesOptions, type TraceIO } from './trace.js';
+import { prepareNode, readFlows, traceWith, type RulesOptions, type TraceIO } from './trace.js';
 
 export interface LabCommandOptions extends RulesOptions {
   flows?: string;
@@ -58,17 +56,8 @@ export async function runLabCommand(inputs: readonly string[], options: LabComma
 
   let flows: LabFlow[];
   if (options.flows) {
-    let text: string;
-    try {
-      text = (io.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(options.flows);
-    } catch {
-      return usage(io, `cannot read ${options.flows}`);
-    }
-    const parsed = parseFlows(text, options.flows);
-    if (!parsed.ok) {
-      for (const e of parsed.errors) io.stderr(`${e}\n`);
-      return 1;
-    }
+    const parsed = readFlows(options.flows, io);
+    if (!parsed.ok) return parsed.exitCode;
     flows = fromFlowTable(parsed.flows, node);
   } else {
     flows = defaultFlows(cluster, node);

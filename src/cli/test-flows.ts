@@ -3,26 +3,14 @@
  * (kube-proxy's flow-table format) against the emulator and prints pass/fail per flow. Exit 1 on any mismatch,
  * so a repository of Services can keep golden regression tests of its own.
  */
-import { readFileSync } from 'node:fs';
-import { checkFlow, flowPacket, parseFlows } from '../emulate/flows.js';
-import { usage } from './compile.js';
-import { prepareNode, traceWith, type RulesOptions, type TraceIO } from './trace.js';
+import { checkFlow, flowPacket } from '../emulate/flows.js';
+import { prepareNode, readFlows, traceWith, type RulesOptions, type TraceIO } from './trace.js';
 
 export type TestFlowsOptions = RulesOptions;
 
 export async function runTestFlows(flowsFile: string, inputs: readonly string[], options: TestFlowsOptions, io: TraceIO): Promise<number> {
-  const readFile = io.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
-  let text: string;
-  try {
-    text = readFile(flowsFile);
-  } catch {
-    return usage(io, `cannot read ${flowsFile}`);
-  }
-  const flows = parseFlows(text, flowsFile);
-  if (!flows.ok) {
-    for (const e of flows.errors) io.stderr(`${e}\n`);
-    return 1;
-  }
+  const flows = readFlows(flowsFile, io);
+  if (!flows.ok) return flows.exitCode;
   const prepared = prepareNode(inputs, options, io);
   if (!prepared.ok) return prepared.exitCode;
   const { emu } = prepared.node;

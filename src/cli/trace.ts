@@ -7,7 +7,7 @@ import type { Cluster } from '../cluster/types.js';
 import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import { buildNode } from '../emulate/node.js';
 import { explainTrace } from '../emulate/explain.js';
-import { checkFlow, flowPacket, parseFlows } from '../emulate/flows.js';
+import { checkFlow, flowPacket, parseFlows, type Flow } from '../emulate/flows.js';
 import { parseProto, type Origin, type PacketSpec, type Proto } from '../emulate/packet.js';
 import { resolveDestination } from '../emulate/resolve.js';
 import { compileRuleset } from '../emulate/ruleset.js';
@@ -37,6 +37,25 @@ import { runTraceUrl } from './trace-url.js';
 /** The command's IO; `readFile` (for --rules and --flows) defaults to the file system. */
 export interface TraceIO extends CliIO {
   readFile?(path: string): string;
+}
+
+/**
+ * A flow table (`--flows FILE`, `kproxy test FILE`): its flows, or the exit code after saying why not
+ * (2 when the file cannot be read, 1 with every error of the table).
+ */
+export function readFlows(file: string, io: TraceIO): { ok: true; flows: Flow[] } | { ok: false; exitCode: number } {
+  let text: string;
+  try {
+    text = (io.readFile ?? readText)(file);
+  } catch {
+    return { ok: false, exitCode: usage(io, `cannot read ${file}`) };
+  }
+  const parsed = parseFlows(text, file);
+  if (!parsed.ok) {
+    for (const e of parsed.errors) io.stderr(`${e}\n`);
+    return { ok: false, exitCode: 1 };
+  }
+  return { ok: true, flows: parsed.flows };
 }
 
 /** Rule sources and node settings, shared by `kproxy trace` and `kproxy test`. */
@@ -266,22 +285,12 @@ export function checkPacketOptions(options: TraceCommandOptions, io: TraceIO): P
  * that traces many packets (`kproxy report`) loads and compiles its inputs once.
  */
 export async function traceOnNode(node: PreparedNode, options: TraceCommandOptions, packet: PacketOptions, io: TraceIO, seen?: Trace[]): Promise<number> {
-  const readFile = io.readFile ?? readText;
   const { from, proto, n } = packet;
   const { emu, cluster, notes } = node;
 
   if (options.flows) {
-    let text: string;
-    try {
-      text = readFile(options.flows);
-    } catch {
-      return usage(io, `cannot read ${options.flows}`);
-    }
-    const flows = parseFlows(text, options.flows);
-    if (!flows.ok) {
-      for (const e of flows.errors) io.stderr(`${e}\n`);
-      return 1;
-    }
+    const flows = readFlows(options.flows, io);
+    if (!flows.ok) return flows.exitCode;
     const traces: (Trace & { flow: string })[] = [];
     const texts: string[] = [];
     for (const flow of flows.flows) {
