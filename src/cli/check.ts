@@ -1,14 +1,14 @@
 /** `kproxy check`: kube-proxy's consistency check of a payload (the one its unit tests run). */
-import { readFileSync } from 'node:fs';
 import { checkRuleJumps } from '../ir/consistency.js';
 import { splitTables } from '../parse/lenient.js';
 import type { CliIO } from './io.js';
 import { usage } from './compile.js';
+import { readText } from './read-inputs.js';
 
 export async function runCheck(file: string, io: CliIO): Promise<number> {
   let text: string;
   try {
-    text = file === '-' ? io.readStdin() : readFileSync(file, 'utf8');
+    text = file === '-' ? io.readStdin() : readText(file);
   } catch {
     return usage(io, `cannot read ${file}`);
   }

@@ -12,12 +12,13 @@
  * Exit codes: 0 identical, 1 something changed (packet fates or kube-proxy's rules), 2 usage or input errors
  * (an input that cannot be read is not a change, so CI can tell the two apart).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectProbes, diffNodes, renderDiffText, type DiffSide, type Probe, type SourceClass, type Tracer } from '../diff/index.js';
 import type { IptablesRuleset } from '../ir/iptables.js';
 import type { NftRuleset } from '../ir/nftables.js';
 import { usage } from './compile.js';
+import { readText } from './read-inputs.js';
 import { buildNode } from '../emulate/node.js';
 import { createNftEmulator } from '../emulate/nft/index.js';
 import { createEmulator } from '../emulate/trace.js';
@@ -65,7 +66,7 @@ export function sniffRules(text: string): Flavour | undefined {
 }
 
 export async function runDiff(inputs: readonly string[], options: DiffCommandOptions, io: TraceIO): Promise<number> {
-  const readFile = io.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const readFile = io.readFile ?? readText;
   let stdin: string | undefined;
   const readStdin = () => (stdin ??= io.readStdin());
   const read = (path: string): string | undefined => {
