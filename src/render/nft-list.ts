@@ -13,17 +13,17 @@ import type { NftChain, NftElement, NftExpr, NftFamily, NftOperand, NftRule, Nft
 import { NFT_PRIORITIES, verdictText } from '../ir/nftables.js';
 import { bitsOf, hostCIDR, ipFromValue, makeCIDR, parseCIDR, parseIP, type IPFamily } from '../net/ip.js';
 import { byName, sortedTables } from './nft-dump.js';
+import { SharedTexts } from './shared-texts.js';
 import { TextBuffer } from './text-buffer.js';
 
 export function renderNftList(ruleset: NftRuleset): string {
   const out = new TextBuffer();
-  // Compilers share one frozen object for statements many rules repeat: each is spelled once per render.
-  const shared = new Map<NftStatement, string>();
+  const shared = new SharedTexts();
   for (const table of sortedTables(ruleset.tables)) renderTable(table, out, shared);
   return out.text();
 }
 
-function renderTable(table: NftTable, out: TextBuffer, shared: Map<NftStatement, string>): void {
+function renderTable(table: NftTable, out: TextBuffer, shared: SharedTexts): void {
   out.push(`table ${table.family} ${table.name} {\n`);
   if (table.flags?.length) out.push(`\tflags ${table.flags.join(',')}\n`);
   if (table.comment !== undefined) out.push(`\tcomment ${quote(table.comment)}\n`);
@@ -122,7 +122,7 @@ function elementListText(element: NftElement, family: NftFamily, types: readonly
   return text;
 }
 
-function renderChain(chain: NftChain, family: NftFamily, out: TextBuffer, shared: Map<NftStatement, string>): void {
+function renderChain(chain: NftChain, family: NftFamily, out: TextBuffer, shared: SharedTexts): void {
   out.push(`\tchain ${chain.name} {\n`);
   if (chain.comment !== undefined) out.push(`\t\tcomment ${quote(chain.comment)}\n`);
   if (chain.base) {
@@ -148,14 +148,10 @@ export function priorityText(priority: number, hook: string, family: NftFamily):
 }
 
 /** One rule in nft's spelling; unknown statements keep their words. */
-export function ruleListText(rule: NftRule, shared?: Map<NftStatement, string>): string {
+export function ruleListText(rule: NftRule, shared?: SharedTexts): string {
   let text = '';
   for (const statement of rule.statements) {
-    let spelled = shared && Object.isFrozen(statement) ? shared.get(statement) : undefined;
-    if (spelled === undefined) {
-      spelled = statementText(statement);
-      if (shared && Object.isFrozen(statement)) shared.set(statement, spelled);
-    }
+    const spelled = shared ? shared.of(statement, statementText) : statementText(statement);
     text += text === '' ? spelled : ` ${spelled}`;
   }
   return rule.comment === undefined ? text : `${text}${text === '' ? '' : ' '}comment ${quote(rule.comment)}`;

@@ -6,11 +6,12 @@
  */
 import type { ChainDecl, Counters, IptablesRuleset, MatchPart, Rule, Target } from '../ir/iptables.js';
 import { quoteRestoreWord } from '../parse/tokenize.js';
+import { SharedTexts } from './shared-texts.js';
 import { TextBuffer } from './text-buffer.js';
 
 export function renderRestore(ruleset: IptablesRuleset): string {
   const out = new TextBuffer();
-  const shared: SharedTexts = new Map();
+  const shared = new SharedTexts();
   for (const table of ruleset.tables) {
     out.push(`*${table.name}\n`);
     for (const chain of table.chains) out.push(chainLine(chain));
@@ -38,22 +39,10 @@ export function ruleLine(rule: Rule, shared?: SharedTexts): string {
   // Written straight from the parts (the words of argsOfRule, each quoted when needed): no word arrays for
   // the hundreds of thousands of rules of a large payload.
   let line = rule.counters ? `${countersText(rule.counters)} -A ${rule.chain}` : `-A ${rule.chain}`;
-  for (const part of rule.parts) line += shared && Object.isFrozen(part) ? sharedText(shared, part, partText) : partText(part);
+  for (const part of rule.parts) line += shared ? shared.of(part, partText) : partText(part);
   const target = rule.target;
-  if (target) line += shared && Object.isFrozen(target) ? sharedText(shared, target, targetText) : targetText(target);
+  if (target) line += shared ? shared.of(target, targetText) : targetText(target);
   return `${line}\n`;
-}
-
-/**
- * Texts of the parts and targets many rules share. Compilers and the parser intern those (one frozen object
- * for every `-m comment`, `-p tcp`, `-j KUBE-MARK-MASQ`), so each is quoted and joined once per render.
- */
-export type SharedTexts = Map<object, string>;
-
-function sharedText<T extends object>(texts: SharedTexts, item: T, render: (item: T) => string): string {
-  let text = texts.get(item);
-  if (text === undefined) texts.set(item, (text = render(item)));
-  return text;
 }
 
 function targetText(target: Target): string {

@@ -11,6 +11,7 @@ import type { ChainDecl, Counters, IptablesRuleset, MatchPart, Rule, Target } fr
 import { BUILTIN_CHAINS } from '../ir/iptables.js';
 import { parseCIDR, parseIP, type IPFamily } from '../net/ip.js';
 import { rawValue, saveString } from './quote.js';
+import { SharedTexts } from './shared-texts.js';
 import { TextBuffer } from './text-buffer.js';
 
 export interface SaveOptions {
@@ -169,7 +170,7 @@ export function saveRuleLines(rule: Rule, family: IPFamily, tails?: TailCache): 
  */
 export class TailCache {
   private readonly root: TailNode = { next: new Map(), text: undefined };
-  private readonly targets = new Map<Target, string>();
+  private readonly targets = new SharedTexts();
 
   /** The text of everything but `-s`/`-d` and the target. */
   matches(rule: Rule, print: () => string): string {
@@ -185,10 +186,7 @@ export class TailCache {
   }
 
   target(target: Target, print: () => string): string {
-    if (!Object.isFrozen(target)) return print();
-    let text = this.targets.get(target);
-    if (text === undefined) this.targets.set(target, (text = print()));
-    return text;
+    return this.targets.of(target, print);
   }
 }
 
