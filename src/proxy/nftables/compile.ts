@@ -12,7 +12,7 @@ import { ruleFromText } from '../../parse/nft.js';
 import { categorizeEndpoints, proxyServicePorts, type ProxyEndpoint, type ProxyServicePort } from '../service-ports.js';
 import { localDetectorArgs } from '../iptables/local-detector.js';
 import { nodePortDestinations } from '../iptables/nodeport-addresses.js';
-import { endpointNames, servicePortNames } from './names.js';
+import { endpointNames, flat, servicePortNames } from './names.js';
 import { Sha256 } from '../sha256.js';
 
 export const TABLE_NAME = 'kube-proxy';
@@ -93,10 +93,7 @@ class TableWriter {
   ruleWith(chain: string | NftChain, text: string, statements: NftStatement[]): void {
     const target = typeof chain === 'string' ? this.chains.get(chain) : chain;
     if (!target) throw new Error(`internal: no chain ${String(chain)}`);
-    // Flatten the rope now (reading a character does it in place): the text is kept and printed, and a flat
-    // string is one object for the garbage collector to move instead of a tree of pieces.
-    text.charCodeAt(0);
-    target.rules.push({ text, statements });
+    target.rules.push({ text: flat(text), statements });
   }
   /** `text` is the rule as kube-proxy's Concat joins it; the comment is dumped after it. */
   rule(chain: string, text: string, comment?: string): void {
