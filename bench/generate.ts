@@ -2,7 +2,11 @@
  * Synthetic clusters for benchmarks: N ClusterIP Services with M ready endpoints each, as one `kind: List`
  * (what `kubectl get svc,endpointslices -A -o json|yaml` prints). Addresses are deterministic.
  */
+import { performance } from 'node:perf_hooks';
 import { stringify } from 'yaml';
+import type { Cluster } from '../src/cluster/types.js';
+import type { PacketSpec } from '../src/emulate/packet.js';
+import { loadCluster } from '../src/index.js';
 
 export interface SyntheticCluster {
   services: number;
@@ -20,7 +24,7 @@ export function syntheticList({ services, endpointsPerService }: SyntheticCluste
       metadata: { name, namespace, resourceVersion: String(1000 + i) },
       spec: {
         type: 'ClusterIP',
-        clusterIP: `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`,
+        clusterIP: syntheticClusterIP(i),
         ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
         selector: { app: name },
       },
@@ -50,4 +54,25 @@ export function syntheticJson(size: SyntheticCluster): string {
 
 export function syntheticYaml(size: SyntheticCluster): string {
   return stringify(syntheticList(size));
+}
+
+/** The ClusterIP of synthetic Service `i`. */
+export function syntheticClusterIP(i: number): string {
+  return `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+}
+
+/** The synthetic cluster, loaded as the CLI loads a JSON List. */
+export function syntheticCluster(size: SyntheticCluster): Cluster {
+  const loaded = loadCluster([{ file: 'synthetic.json', text: syntheticJson(size) }]);
+  if (!loaded.cluster) throw new Error('synthetic cluster did not load');
+  return loaded.cluster;
+}
+
+/** Traces per second of `count` pod → ClusterIP packets spread over the first `services` Services. */
+export function tracesPerSecond(trace: (packet: PacketSpec) => unknown, services: number, count: number): number {
+  const start = performance.now();
+  for (let k = 0; k < count; k++) {
+    trace({ protocol: 'tcp', source: '10.200.0.9', destination: syntheticClusterIP((k * 7919) % services), destinationPort: 80 });
+  }
+  return (count / (performance.now() - start)) * 1000;
 }
