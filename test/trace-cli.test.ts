@@ -153,4 +153,16 @@ describe('a masquerade with no address to use', () => {
     expect(r.out).toContain('to be masqueraded, but with no address to use: dropped: MASQUERADE found no address on eth0');
     expect(r.out).not.toContain('source becomes 203.0.113.10');
   });
+
+  it('in nftables mode too', async () => {
+    const { compileToText, loadCluster } = await import('../src/index.js');
+    const { resolveNodeConfig } = await import('../src/model/node-config.js');
+    const { readFileSync } = await import('node:fs');
+    const loaded = loadCluster([{ file: 'kubia.yaml', text: readFileSync(path.join(kubia, 'kubia.yaml'), 'utf8') }]);
+    const config = resolveNodeConfig({ nodeName: 'node-1', clusterCIDR: '10.244.0.0/16', masqueradeAll: true });
+    const dump = compileToText(loaded.cluster as NonNullable<typeof loaded.cluster>, config, { mode: 'nftables', format: 'dump' });
+    const r = await trace([], { mode: 'nftables', rules: 'node.nft', src: '203.0.113.10', dst: '10.96.0.10', dport: '80' }, { 'node.nft': dump });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('to be masqueraded, but with no address to use: dropped: masquerade found no address on eth0');
+  });
 });

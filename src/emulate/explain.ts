@@ -44,7 +44,7 @@ export function explainTrace(detail: TraceDetail, emu: ExplainedEmulator, option
     lines.push(`  ⇒ ${path.endReason}`);
   });
   lines.push('', paths.length === 1 ? 'Outcome:' : 'Outcomes:');
-  for (const path of paths) lines.push(`  ${outcomeLine(path, detail.packet.src.text)}`);
+  for (const path of paths) lines.push(`  ${outcomeLine(path)}`);
   const uncertain = paths.filter((p) => p.uncertain);
   if (uncertain.length > 0) {
     lines.push('', 'Uncertain: these rules use matches or targets the emulator does not model, so the real outcome may differ:');
@@ -135,12 +135,10 @@ function summarizeMisses(count: number, reasons: string[], hops: Hop[]): string 
   return `${n} rules did not match${reasons[0] ? ` (the first because ${reasons[0]})` : ''}`;
 }
 
-function outcomeLine(p: PathOutcome, source: string): string {
+function outcomeLine(p: PathOutcome): string {
   const pr = formatProbability(p.probability).padStart(7);
   const dest = p.dnat ? `to ${p.dnat} (DNAT)` : `to ${p.finalDestination} (not translated)`;
-  // Dropped with its source unchanged: the masquerade itself failed (no address on the way out).
-  const masqueradeFailed = p.masquerade && p.result === 'dropped' && p.finalSource === source;
-  const masq = masqueradeFailed
+  const masq = p.masqueradeFailed
     ? 'to be masqueraded, but with no address to use'
     : p.masquerade
       ? `masqueraded (source becomes ${p.finalSource})`

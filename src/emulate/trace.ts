@@ -373,6 +373,7 @@ function applyTarget(path: Path, rule: CompiledRule, c: MatchContext, env: Env, 
       const address = interfaceAddress(env.emu.node, pkt.outIface, pkt.dst);
       if (!address) {
         hop.action = `MASQUERADE: ${pkt.outIface} has no address, the packet is dropped`;
+        path.masqueradeFailed = true;
         endPath(path, 'dropped', `MASQUERADE found no address on ${pkt.outIface}`);
         return true;
       }

@@ -75,6 +75,8 @@ export interface PathOutcome extends Outcome {
   effects: Effects;
   route: Route | undefined;
   rejectWith?: string;
+  /** Present (true) when MASQUERADE found no address on the way out and the packet was dropped. */
+  masqueradeFailed?: true;
   /** Reason a chain policy or the kernel ended the path. */
   endReason: string;
 }
@@ -125,6 +127,7 @@ export interface WalkPath<S> {
   route: Route | undefined;
   result?: Result;
   rejectWith?: string;
+  masqueradeFailed?: true;
   endReason: string;
   origTuple: Tuple;
 }
@@ -386,6 +389,7 @@ export function finishPath<S>(path: WalkPath<S>, node: NodeModel, now: number): 
     endReason: path.endReason,
   };
   if (path.rejectWith) out.rejectWith = path.rejectWith;
+  if (path.masqueradeFailed) out.masqueradeFailed = true;
   if (path.unsupported.length > 0) {
     out.uncertain = true;
     out.unsupported = [...new Set(path.unsupported)];

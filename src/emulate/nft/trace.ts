@@ -498,6 +498,7 @@ function evalRule(path: Path, env: Env, frame: Frame, rule: NftRule, ruleNo: num
         if (!address) {
           finishHop(`masquerade: ${pkt.outIface} has no address, the packet is dropped`);
           path.frames = [];
+          path.masqueradeFailed = true;
           return endPath(path, 'dropped', `masquerade found no address on ${pkt.outIface}`);
         }
         pkt.src = address;
