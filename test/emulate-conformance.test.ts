@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileRuleset } from '../src/emulate/ruleset.js';
 import { buildNode } from '../src/emulate/node.js';
+import { formatDiagnostic } from '../src/diag/diagnostic.js';
 import { checkFlow, flowPacket, parseFlows } from '../src/emulate/flows.js';
 import { createEmulator, tracePacket } from '../src/emulate/trace.js';
 import { loadCluster } from '../src/index.js';
@@ -27,7 +28,7 @@ describe('conformance flows (iptables)', () => {
     const dir = path.join(root, name);
     const read = (f: string) => readFileSync(path.join(dir, f), 'utf8');
     const flows = parseFlows(read('flows.yaml'), 'flows.yaml');
-    if (!flows.ok) throw new Error(flows.errors.join('\n'));
+    if (flows.diagnostics.length > 0) throw new Error(flows.diagnostics.map(formatDiagnostic).join('\n'));
     describe(name, () => {
       const config = resolveNodeConfig(parseNodeConfig(read('config.yaml'), 'config.yaml').layer);
       const setup = () => {

@@ -140,6 +140,60 @@ describe('kproxy test', () => {
   });
 });
 
+describe('flow tables with errors', () => {
+  it('report every error at its node, with a code, and exit 1', async () => {
+    const flows = [
+      '- name: typo', //              line 1
+      '  sourceIP: 10.244.1.7',
+      '  destIP: 10.96.0.10',
+      '  destport: 80', //            line 4: unknown key, and no destPort
+      '- name: bad values',
+      '  sourceIP: 10.244.1.300', //  line 6
+      '  destIP: 10.96.0.10',
+      '  destPort: 70000', //         line 8
+      '  protocol: GRE', //           line 9
+      '  masq: "yes"', //             line 10
+      '- name: mixed families',
+      '  sourceIP: 10.244.1.7',
+      '  destIP: fd00::10', //        line 13
+      '  destPort: 80',
+      '',
+    ].join('\n');
+    const c = capture({ 'bad.yaml': flows });
+    const code = await runTestFlows('bad.yaml', [kubia], {}, c.io);
+    expect(code).toBe(1);
+    const lines = c.err().trim().split('\n');
+    expect(lines).toEqual([
+      'bad.yaml:4:3: error[E_CONFIG_KEY]: destport: unknown key',
+      'bad.yaml:6:13: error[E_INVALID_IP]: sourceIP: is not a valid IP address',
+      'bad.yaml:8:13: error[E_PORT_RANGE]: destPort: must be in 1..65535',
+      'bad.yaml:9:13: error[E_PROTOCOL]: protocol: must be TCP, UDP, SCTP or ICMP',
+      'bad.yaml:10:9: error[E_FIELD]: masq: must be true or false',
+      'bad.yaml:13:11: error[E_INVALID_IP]: destIP: is IPv6, sourceIP is IPv4',
+    ]);
+  });
+
+  it('say where a missing destPort belongs, and what a table that is not a list is', async () => {
+    const c = capture({ 'a.yaml': '- name: no port\n  sourceIP: 10.244.1.7\n  destIP: 10.96.0.10\n', 'b.yaml': 'flows: 3\n' });
+    expect(await runTestFlows('a.yaml', [kubia], {}, c.io)).toBe(1);
+    expect(await runTestFlows('b.yaml', [kubia], {}, c.io)).toBe(1);
+    expect(c.err()).toContain('a.yaml:1:3: error[E_FIELD]: destPort: required for TCP');
+    expect(c.err()).toContain('b.yaml:1:1: error[E_FIELD]: expected a list of flows (or a mapping with a flows list)');
+  });
+
+  it('broken YAML is an error with its position, not a stack trace', async () => {
+    const c = capture({ 'broken.yaml': '- name: x\n  sourceIP: [10.0.0.1\n' });
+    expect(await runTestFlows('broken.yaml', [kubia], {}, c.io)).toBe(1);
+    expect(c.err()).toMatch(/^broken\.yaml:\d+:\d+: error\[E_YAML_SYNTAX\]: /);
+  });
+
+  it('ICMP flows need no port', async () => {
+    const c = capture({ 'ping.yaml': '- name: ping\n  sourceIP: 10.244.1.7\n  destIP: 10.96.0.10\n  protocol: ICMP\n  output: ""\n' });
+    expect(await runTestFlows('ping.yaml', [kubia], {}, c.io)).toBe(0);
+    expect(c.err()).toBe('');
+  });
+});
+
 describe('a masquerade with no address to use', () => {
   it('is said as such, not as a source that "becomes" the old one', async () => {
     // A save dump and no node settings: eth0 has no address for MASQUERADE to take.

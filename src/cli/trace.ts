@@ -51,10 +51,8 @@ export function readFlows(file: string, io: TraceIO): { ok: true; flows: Flow[] 
     return { ok: false, exitCode: usage(io, `cannot read ${file}`) };
   }
   const parsed = parseFlows(text, file);
-  if (!parsed.ok) {
-    for (const e of parsed.errors) io.stderr(`${e}\n`);
-    return { ok: false, exitCode: 1 };
-  }
+  printDiagnostics(io, parsed.diagnostics);
+  if (hasErrors(parsed.diagnostics)) return { ok: false, exitCode: 1 };
   return { ok: true, flows: parsed.flows };
 }
 

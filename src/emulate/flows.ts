@@ -3,14 +3,20 @@
  * protocol, output, masq}`. A flow is a new connection; its `output` and `masq` are read off a trace:
  * output = every DNAT destination, `", "`-joined in rule order; else the verdict all outcomes share; else "".
  */
-import { parseAllDocuments } from 'yaml';
-import { parseProto, type PacketSpec } from './packet.js';
+import { z } from 'zod';
+import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { codedIssues, formatPath } from '../model/issues.js';
+import { bool, coded, ip, nullish, port, str } from '../model/schemas.js';
+import { parseSource, type ParsedDocument, type Path } from '../model/source.js';
+import { parseIP } from '../net/ip.js';
+import { hasPorts, parseProto, type PacketSpec } from './packet.js';
 import type { Trace } from './trace.js';
 
 export interface Flow {
   name: string;
   sourceIP: string;
   destIP: string;
+  /** 0 for a protocol without ports (ICMP). */
   destPort: number;
   /** As written (`TCP`, `UDP`, `SCTP`); unset = TCP. */
   protocol: string;
@@ -19,44 +25,88 @@ export interface Flow {
   masq?: boolean;
 }
 
-export type FlowsResult = { ok: true; flows: Flow[] } | { ok: false; errors: string[] };
+export interface FlowsParse {
+  flows: Flow[];
+  /** Every problem of the table, at its node; the flows are only usable when none is an error. */
+  diagnostics: Diagnostic[];
+}
 
-export function parseFlows(text: string, file: string): FlowsResult {
-  const errors: string[] = [];
+/** One flow; a key that is not one of these is a typo (`destport`) and an error, as in node configs. */
+const flowSchema = z.strictObject(
+  {
+    name: nullish(str()),
+    sourceIP: ip(),
+    destIP: ip(),
+    destPort: nullish(port()),
+    protocol: nullish(
+      str('E_PROTOCOL').refine((text) => parseProto(text) !== undefined, {
+        error: coded('E_PROTOCOL', 'must be TCP, UDP, SCTP or ICMP'),
+      }),
+    ),
+    output: nullish(str()),
+    masq: nullish(bool()),
+  },
+  { error: coded('E_FIELD', 'must be a mapping (a flow)') },
+);
+
+/**
+ * A flow table: YAML or JSON, a list of flows or a mapping with a `flows` list, in one or more documents.
+ * Every error of every flow is reported at its node, with a code, as manifest errors are.
+ */
+export function parseFlows(text: string, file: string): FlowsParse {
+  const parsed = parseSource({ file, text });
+  const diagnostics = [...parsed.diagnostics];
   const flows: Flow[] = [];
-  const docs = parseAllDocuments(text);
-  const list: unknown[] = [];
-  for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    for (const e of doc.errors) errors.push(`${file}: ${e.message}`);
-    const value: unknown = doc.toJS();
+  for (const doc of parsed.documents) {
+    const value = doc.value;
     if (value === null || value === undefined) continue;
-    if (Array.isArray(value)) list.push(...value);
-    else if (typeof value === 'object' && Array.isArray((value as { flows?: unknown }).flows)) list.push(...((value as { flows: unknown[] }).flows));
-    else errors.push(`${file}: expected a list of flows`);
-  }
-  list.forEach((item, i) => {
-    const where = `${file}: flow ${i + 1}`;
-    if (typeof item !== 'object' || item === null) {
-      errors.push(`${where}: not a mapping`);
-      return;
+    const listPath: Path = Array.isArray(value) ? [] : ['flows'];
+    const list: unknown = Array.isArray(value) ? value : (value as { flows?: unknown }).flows;
+    if (!Array.isArray(list)) {
+      diagnostics.push(error('E_FIELD', 'expected a list of flows (or a mapping with a flows list)', doc.locate([])));
+      continue;
     }
-    const o = item as Record<string, unknown>;
-    const name = typeof o.name === 'string' ? o.name : `flow ${i + 1}`;
-    const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
-    const sourceIP = str('sourceIP');
-    const destIP = str('destIP');
-    const destPort = typeof o.destPort === 'number' ? o.destPort : Number(o.destPort);
-    const protocol = str('protocol') ?? 'TCP';
-    if (!sourceIP || !destIP) errors.push(`${where} (${name}): sourceIP and destIP are required`);
-    if (!parseProto(protocol)) errors.push(`${where} (${name}): unknown protocol ${protocol}`);
-    if (o.output !== undefined && typeof o.output !== 'string') errors.push(`${where} (${name}): output must be a string`);
-    if (o.masq !== undefined && typeof o.masq !== 'boolean') errors.push(`${where} (${name}): masq must be true or false`);
-    const flow: Flow = { name, sourceIP: sourceIP ?? '', destIP: destIP ?? '', destPort, protocol };
-    if (typeof o.output === 'string') flow.output = o.output;
-    if (typeof o.masq === 'boolean') flow.masq = o.masq;
-    flows.push(flow);
-  });
-  return errors.length ? { ok: false, errors } : { ok: true, flows };
+    list.forEach((item, i) => {
+      const flow = readFlow(item, doc, [...listPath, i], flows.length + 1, diagnostics);
+      if (flow) flows.push(flow);
+    });
+  }
+  return { flows, diagnostics };
+}
+
+function readFlow(item: unknown, doc: ParsedDocument, path: Path, number: number, diagnostics: Diagnostic[]): Flow | undefined {
+  const report = (code: string, at: Path, message: string, key = false) =>
+    diagnostics.push(error(code, `${formatPath(at)}${message}`, doc.locate([...path, ...at], { key })));
+  const result = flowSchema.safeParse(item);
+  if (!result.success) {
+    for (const issue of codedIssues(result.error.issues)) report(issue.code, issue.path, issue.message, issue.key);
+    return undefined;
+  }
+  const data = result.data;
+  const protocol = data.protocol ?? 'TCP';
+  const source = parseIP(data.sourceIP, { sloppy: true });
+  const destination = parseIP(data.destIP, { sloppy: true });
+  let ok = true;
+  if (source && destination && source.family !== destination.family) {
+    report('E_INVALID_IP', ['destIP'], `is IPv${destination.family}, sourceIP is IPv${source.family}`);
+    ok = false;
+  }
+  const withPorts = hasPorts(parseProto(protocol) ?? 'tcp');
+  if (withPorts && data.destPort == null) {
+    report('E_FIELD', ['destPort'], `required for ${protocol}`);
+    ok = false;
+  }
+  if (!ok) return undefined;
+  const flow: Flow = {
+    name: data.name ?? `flow ${number}`,
+    sourceIP: data.sourceIP,
+    destIP: data.destIP,
+    destPort: withPorts ? (data.destPort ?? 0) : 0,
+    protocol,
+  };
+  if (data.output != null) flow.output = data.output;
+  if (data.masq != null) flow.masq = data.masq;
+  return flow;
 }
 
 export function flowPacket(flow: Flow): PacketSpec {

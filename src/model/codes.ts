@@ -1,5 +1,5 @@
 /**
- * Every diagnostic code the input side (model/ and cluster/) emits, one line each. Codes are stable: tests and
+ * Every diagnostic code the input side (model/ and cluster/, and the flow tables of emulate/flows.ts) emits, one line each. Codes are stable: tests and
  * users match on them, so add new ones rather than changing the meaning of an existing one.
  */
 export const MODEL_CODES = {
@@ -19,7 +19,7 @@ export const MODEL_CODES = {
   E_DUPLICATE_PORT: 'two ports with the same name, the same (port, protocol) or the same (nodePort, protocol)',
   E_MISSING_PORTS: 'a Service without spec.ports that is neither headless nor ExternalName',
   E_DUPLICATE_OBJECT: 'the same kind/namespace/name twice in the input',
-  E_CONFIG_KEY: 'an unknown key in a node config or KubeProxyConfiguration file',
+  E_CONFIG_KEY: 'an unknown key in a node config, a KubeProxyConfiguration file or a flow table',
   E_INGRESS_PATH: 'an Ingress path that is not absolute, or an Exact/Prefix path with //, /./, /../ or an encoded slash',
   E_INGRESS_BACKEND: 'an Ingress backend with not exactly one of service/resource, or a service port with not exactly one of number/name',
   // Legal but suspicious.

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { prepareNode, traceWith } from '../../src/cli/trace.js';
+import { formatDiagnostic } from '../../src/diag/diagnostic.js';
 import { parseFlows } from '../../src/emulate/flows.js';
 import { defaultFlows, fromFlowTable } from '../../src/lab/flows.js';
 import { newSession } from '../../src/lab/netns.js';
@@ -33,7 +34,7 @@ export async function runLabCase(c: LabCase): Promise<LabReport> {
   const flows = defaultFlows(cluster, emu.node);
   if (c.flowTable) {
     const table = parseFlows(readFileSync(c.flowTable, 'utf8'), c.flowTable);
-    if (!table.ok) throw new Error(table.errors.join('\n'));
+    if (table.diagnostics.length > 0) throw new Error(table.diagnostics.map(formatDiagnostic).join('\n'));
     flows.push(...fromFlowTable(table.flows, emu.node));
   }
   return runLab({
