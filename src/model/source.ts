@@ -3,14 +3,16 @@
  * file:line:col of the node at that path (or of its nearest existing ancestor), so later checks can point at
  * the exact node that is wrong.
  *
- * YAML goes through the `yaml` package (with a LineCounter). JSON takes a fast path: JSON.parse for the value
- * and a lazy scanner for positions, because a `kubectl get -o json` dump of a large cluster is tens of MB and
- * building a YAML AST for it would dominate compile time. The two paths accept the same texts: when JSON.parse
- * refuses a text, the YAML path decides (and reports the error with its position).
+ * YAML goes through the `yaml` package (with a LineCounter). Two fast paths come first, because a `kubectl get`
+ * dump of a large cluster is tens of MB and building a YAML AST for it would dominate compile time: JSON.parse
+ * with a lazy scanner for positions, and for block-style YAML (what `kubectl get -o yaml` prints) the reader
+ * of block-yaml.ts. Each accepts a subset of what the yaml package accepts and reads it the same way; when
+ * a fast path refuses a text, the yaml package decides (and reports any error with its position).
  */
 import { inspect } from 'node:util';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import { error, type Diagnostic, type Position } from '../diag/diagnostic.js';
+import { blockOffset, readBlockYaml, type BlockDocument, type ChildOffsets } from './block-yaml.js';
 
 export interface Source {
   /** Path as the user gave it, or `<stdin>`. */
@@ -44,6 +46,8 @@ export function parseSource(source: Source): { documents: ParsedDocument[]; diag
     };
   }
   if (json) return { documents: [json], diagnostics: [] };
+  const block = parseBlockYamlFast(source);
+  if (block) return { documents: block, diagnostics: [] };
   return parseYaml(source);
 }
 
@@ -52,7 +56,8 @@ function firstBinaryChar(text: string): number {
   return text.search(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffd]/);
 }
 
-function parseYaml(source: Source): { documents: ParsedDocument[]; diagnostics: Diagnostic[] } {
+/** The text read by the yaml package alone (the fast paths' referee in tests). */
+export function parseYaml(source: Source): { documents: ParsedDocument[]; diagnostics: Diagnostic[] } {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(source.text, {
     lineCounter,
@@ -137,6 +142,35 @@ function yamlOffset(doc: Document, path: Path, key: boolean): number {
 
 function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
+}
+
+/**
+ * Block-style YAML through the fast reader (block-yaml.ts); undefined when the text is outside its subset.
+ * Offsets are recorded by a second read, made once and only when a position is asked for; `raw` (rare, for
+ * node config files) asks the yaml package.
+ */
+function parseBlockYamlFast(source: Source): ParsedDocument[] | undefined {
+  const docs = readBlockYaml(source.text);
+  if (!docs) return undefined;
+  const lines = lineIndex(source.text);
+  let located: { docs: BlockDocument[]; offsets: WeakMap<object, ChildOffsets> } | undefined;
+  const locateIn = (index: number) => (path: Path, key: boolean): Position => {
+    if (!located) {
+      const offsets = new WeakMap<object, ChildOffsets>();
+      located = { docs: readBlockYaml(source.text, offsets) ?? [], offsets };
+    }
+    const doc = located.docs[index];
+    return lines.position(source.file, doc ? blockOffset(doc, located.offsets, path, key) : 0);
+  };
+  let slow: ParsedDocument[] | undefined;
+  return docs.map((doc, index) => {
+    const resolve = locateIn(index);
+    return {
+      value: doc.value,
+      locate: (path, options) => lazyPosition(source.file, resolve, [...path], options?.key ?? false),
+      raw: (path) => (slow ??= parseYaml(source).documents)[index]?.raw(path),
+    };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
