@@ -108,6 +108,12 @@ describe('block-YAML fast path', () => {
     expectSameReading(written);
   });
 
+  it('reads tabs inside | blocks (scripts and configs) as content', () => {
+    const text = 'data:\n  script: |\n    if true; then\n    \techo "tab"\n    fi\n  other: value\n';
+    expect(readBlockYaml(text)?.[0]?.value).toEqual({ data: { script: 'if true; then\n\techo "tab"\nfi\n', other: 'value' } });
+    expectSameReading(text);
+  });
+
   it('reads the bench clusters', () => {
     const text = syntheticYaml({ services: 20, endpointsPerService: 3 });
     expect(readBlockYaml(text)).toBeDefined();
@@ -127,7 +133,10 @@ describe('block-YAML fast path', () => {
       'a: >\n  folded\n',
       'a: |+\n  keep\n',
       'a: |2\n   indent\n',
-      'a:\tb\n', // tab
+      'a:\tb\n', // tabs outside | blocks
+      'a:\n\tb: 1\n',
+      'a: "x\ty"\n',
+      'a: |\n  x\n\tb: 1\n',
       'a: 1\r\nb: 2\r\n', // CR
       'a: 1\na: 2\n', // duplicate key
       '<<: {a: 1}\n',

@@ -5,10 +5,10 @@
  * cluster's dump; this reads it in a fraction of that.
  *
  * It is a fast path, not a second YAML implementation. Whatever lies outside that subset — flow collections
- * with content, anchors, aliases, tags, directives, folded and `|+` blocks, tabs, CR line ends, duplicate,
- * quoted or non-string keys, merge keys, numbers other than short unsigned decimals — makes it give up
- * (undefined), and the `yaml` package reads the text instead, errors and all. Scalars resolve as the
- * package's default YAML 1.2 core schema resolves them.
+ * with content, anchors, aliases, tags, directives, folded and `|+` blocks, tabs outside `|` blocks, CR line
+ * ends, duplicate, quoted or non-string keys, merge keys, numbers other than short unsigned decimals — makes
+ * it give up (undefined), and the `yaml` package reads the text instead, errors and all. Scalars resolve as
+ * the package's default YAML 1.2 core schema resolves them.
  *
  * Offsets, for positions, are recorded only when asked (a second pass, run once a position is wanted), and
  * are the offsets the `yaml` package gives the same nodes.
@@ -37,7 +37,7 @@ const DASH = 0x2d;
  * when the text is not in the subset. With `offsets`, every mapping and sequence is entered in it.
  */
 export function readBlockYaml(text: string, offsets?: WeakMap<object, ChildOffsets>): BlockDocument[] | undefined {
-  if (text.includes('\t') || text.includes('\r') || text.charCodeAt(0) === 0xfeff) return undefined;
+  if (text.includes('\r') || text.charCodeAt(0) === 0xfeff) return undefined;
   try {
     return new BlockReader(text, offsets).documents();
   } catch (e) {
@@ -86,11 +86,15 @@ class BlockReader {
   private at = 0;
   /** False at the end of the text or of the document (a `---` or `...` line). */
   private hasLine = false;
+  /** The first tab at or after the current line (-1: none left). */
+  private nextTab: number;
 
   constructor(
     private readonly text: string,
     private readonly offsets: WeakMap<object, ChildOffsets> | undefined,
-  ) {}
+  ) {
+    this.nextTab = text.indexOf('\t');
+  }
 
   documents(): BlockDocument[] {
     const docs: BlockDocument[] = [];
@@ -119,13 +123,21 @@ class BlockReader {
   // -------------------------------------------------------------------------------------------------------
   // Lines
 
-  private startLine(start: number): void {
+  /** Moves to the line at `start`. Outside `|` blocks (`tabsAllowed`) a tab anywhere on it is left to yaml. */
+  private startLine(start: number, tabsAllowed = false): void {
     const text = this.text;
     this.lineStart = Math.min(start, text.length);
     const end = text.indexOf('\n', this.lineStart);
     this.lineEnd = end < 0 ? text.length : end;
     this.at = this.skipSpaces(this.lineStart);
     this.hasLine = this.lineStart < text.length && !this.isDocumentMarker();
+    if (!tabsAllowed) this.refuseTabs();
+  }
+
+  /** Tabs indent nothing in YAML and fold differently from spaces: a line holding one goes to yaml. */
+  private refuseTabs(): void {
+    while (this.nextTab >= 0 && this.nextTab < this.lineStart) this.nextTab = this.text.indexOf('\t', this.nextTab + 1);
+    if (this.nextTab >= 0 && this.nextTab < this.lineEnd) throw new Unsupported('a tab');
   }
 
   private isDocumentMarker(): boolean {
@@ -395,7 +407,7 @@ class BlockReader {
     let widestEmpty = 0;
     let out = '';
     let breaks = '';
-    this.startLine(this.lineEnd + 1);
+    this.startLine(this.lineEnd + 1, true);
     while (this.lineStart < text.length) {
       const column = this.column();
       if (this.at === this.lineEnd) {
@@ -411,9 +423,11 @@ class BlockReader {
         out += breaks + text.slice(this.lineStart + contentIndent, this.lineEnd) + '\n';
         breaks = '';
       }
-      this.startLine(this.lineEnd + 1);
+      this.startLine(this.lineEnd + 1, true);
     }
     if (contentIndent < 0 || widestEmpty > contentIndent) throw new Unsupported('an empty block scalar or spaces on an empty line');
+    // The line that ended the block is structure again.
+    this.refuseTabs();
     this.skipToContent();
     return strip ? out.slice(0, -1) : out;
   }
