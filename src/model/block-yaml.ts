@@ -27,7 +27,6 @@ export interface BlockDocument {
 class Unsupported extends Error {}
 
 const SPACE = 0x20;
-const NEWLINE = 0x0a;
 const HASH = 0x23;
 const COLON = 0x3a;
 const DASH = 0x2d;
@@ -204,7 +203,7 @@ class BlockReader {
   private mapping(indent: number): Record<string, unknown> {
     const map: Record<string, unknown> = {};
     const children = this.offsets ? new Map<string, { key: number; value: number }>() : undefined;
-    if (this.offsets && children) this.offsets.set(map, children);
+    if (children) this.offsets?.set(map, children);
     for (;;) {
       const keyAt = this.at;
       const end = this.keyEnd(keyAt);
@@ -225,7 +224,7 @@ class BlockReader {
   private sequence(indent: number): unknown[] {
     const list: unknown[] = [];
     const children: number[] | undefined = this.offsets ? [] : undefined;
-    if (this.offsets && children) this.offsets.set(list, children);
+    if (children) this.offsets?.set(list, children);
     for (;;) {
       const content = this.skipSpaces(this.at + 1);
       if (this.restIsBlank(this.at + 1)) throw new Unsupported('an item on the following lines, or empty');
