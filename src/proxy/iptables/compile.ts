@@ -34,20 +34,36 @@ class TableWriter {
   }
   rule(chain: string, ...args: string[]): void {
     const built = ruleFromArgs(chain, args);
-    // Exact-size parts array: a pushed-to array keeps spare capacity, which adds up over 300k rules.
-    const parts = new Array<MatchPart>(built.parts.length);
-    for (let k = 0; k < parts.length; k++) parts[k] = this.intern.part(built.parts[k] as MatchPart);
+    const parts = this.interned(built.parts);
     this.rules.push(built.target ? { chain, parts, target: this.intern.target(built.target) } : { chain, parts });
   }
   /**
    * A rule from parts the caller built, exactly as `rule` would read their words: the per-endpoint rules
    * (most of a large payload) skip building and re-reading argument vectors.
    */
-  ruleOf(chain: string, parts: readonly MatchPart[], target: Target): void {
-    const shared = new Array<MatchPart>(parts.length);
-    for (let k = 0; k < parts.length; k++) shared[k] = this.intern.part(parts[k] as MatchPart);
-    this.rules.push({ chain, parts: shared, target: this.intern.target(target) });
+  ruleOf(chain: string, parts: readonly MatchPart[] | SharedParts, target: Target): void {
+    const own = isShared(parts) ? parts.parts : this.interned(parts);
+    this.rules.push({ chain, parts: own, target: this.intern.target(target) });
   }
+  /** `parts` interned, in one array for every rule of a service port that writes the same matches. */
+  sharedParts(parts: readonly MatchPart[]): SharedParts {
+    return { parts: this.interned(parts) };
+  }
+  private interned(parts: readonly MatchPart[]): MatchPart[] {
+    // Exact-size array: a pushed-to array keeps spare capacity, which adds up over 300k rules.
+    const out = new Array<MatchPart>(parts.length);
+    for (let k = 0; k < parts.length; k++) out[k] = this.intern.part(parts[k] as MatchPart);
+    return out;
+  }
+}
+
+/** Interned parts that many rules hold as one array (not frozen: renderers iterate plain arrays fastest). */
+interface SharedParts {
+  parts: MatchPart[];
+}
+
+function isShared(parts: readonly MatchPart[] | SharedParts): parts is SharedParts {
+  return !Array.isArray(parts);
 }
 
 /** The parts `-m NAME` and `--OPTION VALUE` read into (see partsFromArgs), for TableWriter.ruleOf. */
@@ -67,8 +83,9 @@ interface SyncSettings {
   detector: LocalDetectorArgs | undefined;
   localhostNodePorts: boolean;
   largeCluster: boolean;
-  /** `--probability` text per number of endpoints left, computed once (as kube-proxy caches them). */
-  probability: (endpointsLeft: number) => string;
+  /** `-m statistic --mode random --probability P` per number of endpoints left (none for the last), built
+   * once (kube-proxy caches the texts too) as one shared array of interned parts. */
+  statistic: (endpointsLeft: number) => SharedParts;
   /** Hashes every chain name of this compile. */
   sha: Sha256;
 }
@@ -91,17 +108,28 @@ export function compileIptables(cluster: Cluster, config: NodeConfig, previous?:
   const servicePorts = proxyServicePorts(cluster, config);
   const totalEndpoints = servicePorts.reduce((sum, svc) => sum + svc.endpoints.length, 0);
   const nodePorts = nodePortDestinations(config);
+  const filter = new TableWriter();
+  const nat = new TableWriter();
   const settings: SyncSettings = {
     config,
     mark: config.masqueradeMark,
     detector: localDetectorArgs(config),
     localhostNodePorts: nodePorts.localhostNodePorts,
     largeCluster: totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
-    probability: memoize(probabilityFor),
+    // The last endpoint (1 left) takes what is left: no statistic match.
+    statistic: memoize((n) =>
+      nat.sharedParts(
+        n === 1
+          ? []
+          : [
+              modulePart('statistic'),
+              optionPart('statistic', 'mode', ['random']),
+              optionPart('statistic', 'probability', [probabilityFor(n)]),
+            ],
+      ),
+    ),
     sha: new Sha256(),
   };
-  const filter = new TableWriter();
-  const nat = new TableWriter();
   const ipv4 = config.ipFamily === 4;
   const m = settings.mark;
 
@@ -315,22 +343,23 @@ function writeServicePort(svc: ProxyServicePort, settings: SyncSettings, filter:
     writeServiceToEndpointRules(own, svc, chains.local, local, settings, sepChain);
   }
   // 12. endpoint chains
+  // `-m comment --comment NAME`
+  const comment = settings.largeCluster ? [] : [modulePart('comment'), optionPart('comment', 'comment', [name])];
+  // `-m PROTO -p PROTO`
+  const protocolMatch = [modulePart(svc.protocol), { kind: 'protocol', negated: false, protocol: svc.protocol } as const];
+  // Without affinity every endpoint's DNAT rule has the same matches: one array for all of them.
+  const dnatParts = svc.stickySeconds === undefined ? own.sharedParts([...comment, ...protocolMatch]) : undefined;
+  const markMasq = jump('KUBE-MARK-MASQ');
   for (const ep of allReachable) {
     const chain = sepChain(ep);
     own.chain(chain);
-    // `-m comment --comment NAME`
-    const comment = settings.largeCluster ? [] : [modulePart('comment'), optionPart('comment', 'comment', [name])];
     // Hairpin: a pod reaching itself through the Service must be SNATed or the reply would bypass conntrack.
     // `-s IP -j KUBE-MARK-MASQ`
-    own.ruleOf(chain, [...comment, { kind: 'source', negated: false, address: ep.ip }], jump('KUBE-MARK-MASQ'));
-    // `-m recent --name CHAIN --set`
-    const affinity = svc.stickySeconds !== undefined
-      ? [modulePart('recent'), optionPart('recent', 'name', [chain]), optionPart('recent', 'set', [])]
-      : [];
-    // `-m PROTO -p PROTO -j DNAT --to-destination EP`
+    own.ruleOf(chain, [...comment, { kind: 'source', negated: false, address: ep.ip }], markMasq);
+    // `[-m recent --name CHAIN --set] -m PROTO -p PROTO -j DNAT --to-destination EP`
     own.ruleOf(
       chain,
-      [...comment, ...affinity, modulePart(svc.protocol), { kind: 'protocol', negated: false, protocol: svc.protocol }],
+      dnatParts ?? [...comment, modulePart('recent'), optionPart('recent', 'name', [chain]), optionPart('recent', 'set', []), ...protocolMatch],
       { name: 'DNAT', goto: false, options: [{ name: 'to-destination', args: [ep.text] }] },
     );
   }
@@ -353,23 +382,19 @@ function writeServiceToEndpointRules(
     }
   }
   endpoints.forEach((ep, i) => {
-    const parts: MatchPart[] = [];
+    // `-m statistic --mode random --probability P` (shared arrays: without comments they are the whole match)
+    const statistic = settings.statistic(endpoints.length - i);
     // `-m comment --comment "NAME -> EP"`
-    if (!settings.largeCluster) parts.push(modulePart('comment'), optionPart('comment', 'comment', [`${svc.portName} -> ${ep.text}`]));
-    // `-m statistic --mode random --probability P`
-    if (i < endpoints.length - 1) {
-      parts.push(
-        modulePart('statistic'),
-        optionPart('statistic', 'mode', ['random']),
-        optionPart('statistic', 'probability', [settings.probability(endpoints.length - i)]),
-      );
-    }
+    const parts = settings.largeCluster
+      ? statistic
+      : [modulePart('comment'), optionPart('comment', 'comment', [`${svc.portName} -> ${ep.text}`]), ...statistic.parts];
     nat.ruleOf(chain, parts, jump(sepChain(ep)));
   });
 }
 
-function memoize(compute: (n: number) => string): (n: number) => string {
-  const cache = new Map<number, string>();
+
+function memoize<T>(compute: (n: number) => T): (n: number) => T {
+  const cache = new Map<number, T>();
   return (n) => {
     let value = cache.get(n);
     if (value === undefined) cache.set(n, (value = compute(n)));
