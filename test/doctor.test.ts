@@ -382,6 +382,14 @@ describe('kproxy doctor rulesets/broken/', () => {
     expect((await kproxy(['doctor', broken, '--ping', 'kubia'])).stdout).toContain('Service default/kubia: works, with warnings');
   });
 
+  it('--ping across IP families is a usage error, not a trace', async () => {
+    for (const args of [['--ping', '::1'], ['--ping', '10.96.0.20', '--ping-from', 'fd00::1']]) {
+      const run = await kproxy(['doctor', broken, ...args]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^kproxy: --ping: source \S+ and destination \S+ are of different IP families\n$/);
+    }
+  });
+
   it('--ping CLUSTER-IP: found by address, reported at that Service', async () => {
     const run = await kproxy(['doctor', broken, '--json', '--ping', '10.96.0.20']);
     const ping = (JSON.parse(run.stdout) as Finding[]).filter((f) => f.code.includes('PING'));

@@ -5,6 +5,7 @@
  * only warnings and notes, 2 on usage errors.
  */
 import type { Command } from 'commander';
+import { makePacket } from '../emulate/packet.js';
 import { resolveDestination } from '../emulate/resolve.js';
 import { diagnose, type PingProbe, type PingTrace } from '../doctor/index.js';
 import { renderDoctorJson, renderDoctorText } from '../doctor/render.js';
@@ -80,6 +81,9 @@ function probePing(target: string, nodes: [PingTrace['mode'], PreparedNode][], o
   const source = options.pingFrom ?? defaultPingSource(emu.node, destination);
   if (source === undefined) return { usageError: '--ping: no pod on this node and no node IP are known: give --ping-from' };
   const protocol = emu.node.family === 6 ? 'icmpv6' : 'icmp';
+  // A --ping-from of the other family, or not an address at all, is the user's to fix, not a trace to make.
+  const packet = makePacket({ protocol, source, destination });
+  if (!packet.ok) return { usageError: `--ping: ${packet.message}` };
   const traces = nodes.map(([mode, node]): PingTrace => ({ mode, detail: traceWith(node.emu, { protocol, source, destination }) }));
   return { target, resolution, source, traces };
 }
