@@ -454,6 +454,20 @@ describe('hostile input', () => {
   test('deep nesting does not throw', () => {
     expect(() => load(`${'['.repeat(5000)}${']'.repeat(5000)}`)).not.toThrow();
     expect(() => load(`${'- '.repeat(2000)}x`)).not.toThrow();
+    // Block mappings, each indented one deeper: beyond what the block reader follows, and the yaml package's stack.
+    const deep = Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i)}a:`).join('\n');
+    expect(codes(deep).every((c) => c.startsWith('E_YAML_SYNTAX@'))).toBe(true);
+    // A label value nested thousands deep is described, not printed.
+    const labels = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"a":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}}}`;
+    expect(codes(labels, 'x.json')).toEqual(['E_NAME@1:70']);
+  });
+
+  test('an alias with no anchor is a syntax error at the alias, not an alias bomb', () => {
+    const text = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: *nosuch\n';
+    const r = load(text);
+    expect(r.diagnostics.map((d) => [d.code, d.line, d.col, d.message])).toEqual([
+      ['E_YAML_SYNTAX', 4, 9, 'alias *nosuch has no anchor &nosuch before it in this document'],
+    ]);
   });
 
   test('random text never throws', () => {

@@ -23,6 +23,9 @@ export interface BlockDocument {
   at: number;
 }
 
+/** Deepest nesting the reader follows. */
+const MAX_DEPTH = 200;
+
 /** Thrown inside the reader when the text leaves the subset; never escapes readBlockYaml. */
 class Unsupported extends Error {}
 
@@ -87,6 +90,8 @@ class BlockReader {
   private hasLine = false;
   /** The first tab at or after the current line (-1: none left). */
   private nextTab: number;
+  /** Nodes open around the one being read. */
+  private depth = 0;
 
   constructor(
     private readonly text: string,
@@ -195,9 +200,14 @@ class BlockReader {
 
   /** The block node starting at `at`, indented by `indent`. */
   private node(indent: number): unknown {
-    if (this.isSequenceItemAt(this.at)) return this.sequence(indent);
-    if (this.keyEnd(this.at) >= 0) return this.mapping(indent);
-    throw new Unsupported('a scalar on a line of its own');
+    // Manifests nest a dozen levels; thousands would exhaust the stack (the yaml package judges those).
+    if (++this.depth > MAX_DEPTH) throw new Unsupported('nesting too deep');
+    let value: unknown;
+    if (this.isSequenceItemAt(this.at)) value = this.sequence(indent);
+    else if (this.keyEnd(this.at) >= 0) value = this.mapping(indent);
+    else throw new Unsupported('a scalar on a line of its own');
+    this.depth--;
+    return value;
   }
 
   private mapping(indent: number): Record<string, unknown> {

@@ -5,7 +5,7 @@
 export const MODEL_CODES = {
   // Reading the text.
   E_BINARY: 'input is not UTF-8 text (NUL or other control bytes, invalid UTF-8)',
-  E_YAML_SYNTAX: 'YAML or JSON that does not parse (includes JSON trailing garbage and duplicate keys)',
+  E_YAML_SYNTAX: 'YAML or JSON that does not parse (includes JSON trailing garbage, duplicate keys, an alias without anchor, absurd nesting)',
   E_YAML_ALIASES: 'too many YAML alias expansions (alias bomb); the document is refused',
   // Object shape.
   E_FIELD: 'a field has the wrong type, a value outside its enum, or a required field is missing',

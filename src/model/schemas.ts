@@ -70,11 +70,24 @@ const labels = (what: string) =>
         ctx.addIssue({
           code: 'custom',
           path: [key],
-          message: coded('E_NAME', `${JSON.stringify(value)} is not a valid ${what} value`),
+          message: coded(
+            'E_NAME',
+            typeof value === 'string'
+              ? `${JSON.stringify(value)} is not a valid ${what} value`
+              : `is ${kindOf(value)}, not a string: not a valid ${what} value`,
+          ),
         });
       }
     }
   }) as unknown as z.ZodType<Record<string, string>>;
+
+/** What a value that should have been a string is, in a few words (never the whole value: it may be huge or deep). */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  return `${typeof value === 'number' ? 'a number' : `a ${typeof value}`} (${String(value)})`;
+}
 
 const metadata = (name: z.ZodType<string>) =>
   obj({

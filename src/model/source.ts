@@ -10,7 +10,7 @@
  * a fast path refuses a text, the yaml package decides (and reports any error with its position).
  */
 import { inspect } from 'node:util';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import { error, type Diagnostic, type Position } from '../diag/diagnostic.js';
 import { blockOffset, readBlockYaml, type BlockDocument, type ChildOffsets } from './block-yaml.js';
 
@@ -77,7 +77,9 @@ export function parseYaml(source: Source): { documents: ParsedDocument[]; diagno
     const syntax = doc.errors[0];
     if (syntax) {
       // Only the first: the parser's later errors in the same document are mostly echoes of it.
-      diagnostics.push(error('E_YAML_SYNTAX', firstLine(syntax.message), at(syntax.pos[0])));
+      // The package reports its own stack overflow on absurd nesting as a syntax error, in JavaScript's words.
+      const message = /call stack/i.test(syntax.message) ? 'nesting too deep' : firstLine(syntax.message);
+      diagnostics.push(error('E_YAML_SYNTAX', message, at(syntax.pos[0])));
       continue;
     }
     if (doc.contents === null) continue;
@@ -86,10 +88,7 @@ export function parseYaml(source: Source): { documents: ParsedDocument[]; diagno
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
       if (e instanceof ReferenceError) {
-        const message = /alias/i.test(e.message)
-          ? `more than ${MAX_ALIAS_COUNT} alias expansions; refusing a possible alias bomb`
-          : firstLine(e.message);
-        diagnostics.push(error('E_YAML_ALIASES', message, at(doc.contents.range?.[0] ?? 0)));
+        diagnostics.push(aliasError(doc, e.message, at));
         continue;
       }
       throw e;
@@ -108,6 +107,27 @@ export function parseYaml(source: Source): { documents: ParsedDocument[]; diagno
     });
   }
   return { documents, diagnostics };
+}
+
+/** toJS refuses an alias bomb, and an alias with no anchor before it (which the parser lets through). */
+function aliasError(doc: Document, message: string, at: (offset: number) => Position): Diagnostic {
+  if (/excessive alias count/i.test(message)) {
+    const message = `more than ${MAX_ALIAS_COUNT} alias expansions; refusing a possible alias bomb`;
+    return error('E_YAML_ALIASES', message, at(doc.contents?.range?.[0] ?? 0));
+  }
+  const name = /: (\S+)$/.exec(message)?.[1];
+  let offset = doc.contents?.range?.[0] ?? 0;
+  if (name !== undefined) {
+    visit(doc, {
+      Alias(_, node) {
+        if (node.source !== name) return undefined;
+        offset = node.range?.[0] ?? offset;
+        return visit.BREAK;
+      },
+    });
+  }
+  const what = name === undefined ? firstLine(message) : `alias *${name} has no anchor &${name} before it in this document`;
+  return error('E_YAML_SYNTAX', what, at(offset));
 }
 
 function yamlOffset(doc: Document, path: Path, key: boolean): number {
