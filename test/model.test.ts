@@ -462,6 +462,22 @@ describe('hostile input', () => {
     expect(codes(labels, 'x.json')).toEqual(['E_NAME@1:70']);
   });
 
+  test('a bad port does not hide a bad address of the same EndpointSlice', () => {
+    const text = [
+      'apiVersion: discovery.k8s.io/v1',
+      'kind: EndpointSlice',
+      'metadata: {name: s-1, labels: {kubernetes.io/service-name: s}}',
+      'addressType: IPv4',
+      'endpoints:',
+      '- addresses: ["10.0.0.300", "10.0.0.1", fd00::1]',
+      '- null',
+      'ports:',
+      '- {name: http, port: 70000}',
+      '',
+    ].join('\n');
+    expect(codes(text)).toEqual(['E_INVALID_IP@6:15', 'E_ADDRESS_TYPE@6:41', 'E_FIELD@7:3', 'E_PORT_RANGE@9:22']);
+  });
+
   test('an alias with no anchor is a syntax error at the alias, not an alias bomb', () => {
     const text = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: *nosuch\n';
     const r = load(text);

@@ -216,7 +216,25 @@ function parseEndpointSlice(value: unknown, ctx: Context): schema.EndpointSliceI
       if (body.success) return raw === undefined ? { metadata, ...body.data } : { metadata, ...body.data, endpoints };
     }
   }
-  return ctx.parse(schema.endpointSlice, value);
+  const parsed = ctx.parse(schema.endpointSlice, value);
+  if (!parsed) checkRawSliceAddresses(value, ctx);
+  return parsed;
+}
+
+/**
+ * The addresses of a slice the schema refused for some other field: checked anyway (as convertEndpointSlice
+ * would), so a bad port does not hide a bad address. Only what has the right shape is looked at.
+ */
+function checkRawSliceAddresses(value: unknown, ctx: Context): void {
+  if (!isRecord(value) || !Array.isArray(value.endpoints)) return;
+  const type = value.addressType;
+  if (type !== 'IPv4' && type !== 'IPv6' && type !== 'FQDN') return;
+  value.endpoints.forEach((endpoint: unknown, i) => {
+    if (!isRecord(endpoint) || !Array.isArray(endpoint.addresses)) return;
+    endpoint.addresses.forEach((address: unknown, j) => {
+      if (typeof address === 'string') checkSliceAddress(type, address, ['endpoints', i, 'addresses', j], ctx);
+    });
+  });
 }
 
 /** The metadata through the fast path, the rest through zod; the full schema whenever either refuses. */
