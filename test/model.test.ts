@@ -478,6 +478,15 @@ describe('hostile input', () => {
     expect(codes(text)).toEqual(['E_INVALID_IP@6:15', 'E_ADDRESS_TYPE@6:41', 'E_FIELD@7:3', 'E_PORT_RANGE@9:22']);
   });
 
+  test('JSON with a duplicate key is refused as YAML refuses it, not read last-key-wins', () => {
+    const service = (extra: string) =>
+      `{"apiVersion": "v1", "kind": "Service", ${extra}"metadata": {"name": "a"}, "spec": {"clusterIP": "10.96.0.1", "ports": [{"port": 80}]}}`;
+    expect(codes(service('"kind": "Pod", '), 'x.json')).toEqual(['E_YAML_SYNTAX@1:41']);
+    expect(codes(service('"metadata" : {"labels": {"a": "1", "a" :"2"}}, '), 'x.json')).toEqual(['E_YAML_SYNTAX@1:76']);
+    // Colons inside strings, escaped quotes and spaces before colons are not keys.
+    expect(codes(service('"status": {"loadBalancer": {}}, "x" : "a \\" : b:c", '), 'x.json')).toEqual([]);
+  });
+
   test('an alias with no anchor is a syntax error at the alias, not an alias bomb', () => {
     const text = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: *nosuch\n';
     const r = load(text);

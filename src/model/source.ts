@@ -288,6 +288,8 @@ function parseJsonFast(source: Source, lines: LineIndex): ParsedDocument | undef
   } catch {
     return undefined;
   }
+  // JSON.parse keeps the last of duplicate keys; the yaml package refuses them, with a position.
+  if (keysWritten(text) !== keysKept(value)) return undefined;
   const scanner = jsonScanner(text);
   const resolveJson = (path: Path, key: boolean) => lines.position(source.file, scanner.offset(start, path, key));
   return {
@@ -301,6 +303,45 @@ function parseJsonFast(source: Source, lines: LineIndex): ParsedDocument | undef
       return offset === undefined ? undefined : text.slice(offset, scanner.end(offset));
     },
   };
+}
+
+/**
+ * The keys written in valid JSON text: the colons after a closing quote (spaces between allowed). A colon
+ * inside a string after an opening quote and spaces (`" :x"`) counts too: a miscount only sends the text to
+ * the yaml package, never lets a duplicate through.
+ */
+function keysWritten(text: string): number {
+  let keys = 0;
+  for (let colon = text.indexOf(':'); colon >= 0; colon = text.indexOf(':', colon + 1)) {
+    let i = colon - 1;
+    let c = text.charCodeAt(i);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(--i);
+    if (c !== 0x22) continue;
+    let backslashes = 0;
+    while (text.charCodeAt(i - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) keys++;
+  }
+  return keys;
+}
+
+/** The keys of every object in a parsed JSON value (iteratively: the value may be nested thousands deep). */
+function keysKept(root: unknown): number {
+  let keys = 0;
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === 'object' && item !== null) pending.push(item);
+      continue;
+    }
+    for (const key in value) {
+      keys++;
+      const child = (value as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) pending.push(child);
+    }
+  }
+  return keys;
 }
 
 /**
