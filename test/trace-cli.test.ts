@@ -61,8 +61,11 @@ describe('kproxy trace', () => {
     const web = await trace([fixture], { src: '10.244.1.7', dst: 'db', namespace: 'data', dport: '5432' });
     expect(web.out).toMatch(/headless Service: cluster DNS returns the Pod IPs themselves \(10\.244\.1\.40, 10\.244\.2\.41\)/);
     const missing = await trace([kubia], { src: '10.244.1.7', dst: 'kubia', namespace: 'other', dport: '80' });
-    expect(missing.code).toBe(1);
-    expect(missing.err).toMatch(/no Service other\/kubia/);
+    // A --dst that names nothing is a usage error, as a bad --src or --dport is.
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^kproxy: --dst: no Service other\/kubia/);
+    const bad = await trace([kubia], { src: '10.244.1.7', dst: '999.1.1.1', dport: '80' });
+    expect([bad.code, bad.err]).toEqual([2, 'kproxy: --dst: 999.1.1.1 is neither an IP address nor a Service name (name, name.namespace, name.namespace.svc.cluster.local)\n']);
   });
 
   it('ExternalName: explained, no rules', async () => {

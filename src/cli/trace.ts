@@ -316,8 +316,8 @@ export async function traceOnNode(node: PreparedNode, options: TraceCommandOptio
   let destination: string;
   switch (resolved.kind) {
     case 'unknown':
-      io.stderr(`kproxy: ${resolved.message}\n`);
-      return 1;
+      // A --dst that names nothing is a bad flag value, like a bad --src or --dport.
+      return usage(io, `--dst: ${resolved.message}`);
     case 'ip':
       destination = resolved.ip;
       break;
