@@ -183,6 +183,15 @@ nodePortAddresses: [192.168.0.0/24]
     ]);
   });
 
+  test('an interface detector without its interface is refused, as kube-proxy refuses to start with it', () => {
+    const mode = (m: string) => `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\ndetectLocalMode: ${m}\n`;
+    expect(codes(parseKubeProxyConfiguration(mode('BridgeInterface'), 'kp.yaml'))).toEqual(['E_FIELD@3:18']);
+    expect(codes(parseKubeProxyConfiguration(mode('InterfaceNamePrefix'), 'kp.yaml'))).toEqual(['E_FIELD@3:18']);
+    expect(codes(parseKubeProxyConfiguration(`${mode('InterfaceNamePrefix')}detectLocal: {interfaceNamePrefix: veth}\n`, 'kp.yaml'))).toEqual([]);
+    expect(codes(parseNodeConfig('localDetector:\n  mode: BridgeInterface\n', 'n.yaml'))).toEqual(['E_FIELD@2:9']);
+    expect(codes(parseNodeConfig('localDetector: {mode: InterfaceNamePrefix, interfacePrefix: veth}\n', 'n.yaml'))).toEqual([]);
+  });
+
   test('the kube-proxy ConfigMap is unwrapped', () => {
     const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-proxy, namespace: kube-system}\ndata:\n  config.conf: |\n${real
       .split('\n')

@@ -109,7 +109,12 @@ export function parseNodeConfig(text: string, file: string): NodeConfigParse {
     if (data.nodeIP != null) layer.nodeIP = data.nodeIP;
     if (data.nodeIPs != null) layer.nodeIPs = data.nodeIPs;
     if (data.interfaces != null) layer.interfaces = data.interfaces;
-    if (data.localDetector != null) layer.localDetector = dropNullish(data.localDetector);
+    if (data.localDetector != null) {
+      const d = data.localDetector;
+      const missing = missingInterface(d.mode, d.bridgeInterface, d.interfacePrefix, 'localDetector.bridgeInterface', 'localDetector.interfacePrefix');
+      if (missing) ctx.error('E_FIELD', ['localDetector', 'mode'], missing);
+      layer.localDetector = dropNullish(d);
+    }
     if (data.clusterCIDR != null) layer.clusterCIDR = data.clusterCIDR;
     if (data.serviceCIDRs != null) layer.serviceCIDRs = data.serviceCIDRs;
     if (data.masqueradeAll != null) layer.masqueradeAll = data.masqueradeAll;
@@ -148,6 +153,8 @@ export function parseKubeProxyConfiguration(text: string, file: string): NodeCon
     if (data.hostnameOverride) layer.nodeName = data.hostnameOverride.trim().toLowerCase();
     if (data.clusterCIDR) layer.clusterCIDR = data.clusterCIDR;
     const detector: Partial<LocalDetector> = {};
+    const missing = missingInterface(data.detectLocalMode, data.detectLocal?.bridgeInterface, data.detectLocal?.interfaceNamePrefix, 'detectLocal.bridgeInterface', 'detectLocal.interfaceNamePrefix');
+    if (missing) ctx.error('E_FIELD', ['detectLocalMode'], missing);
     if (data.detectLocalMode) detector.mode = data.detectLocalMode;
     if (data.detectLocal?.bridgeInterface) detector.bridgeInterface = data.detectLocal.bridgeInterface;
     if (data.detectLocal?.interfaceNamePrefix) detector.interfacePrefix = data.detectLocal.interfaceNamePrefix;
@@ -162,6 +169,19 @@ export function parseKubeProxyConfiguration(text: string, file: string): NodeCon
     if (data.conntrack?.tcpBeLiberal != null) layer.conntrackTCPLiberal = data.conntrack.tcpBeLiberal;
     return layer;
   });
+}
+
+/** kube-proxy refuses to start with an interface-based detector and no interface to match: why, or undefined. */
+function missingInterface(
+  mode: string | null | undefined,
+  bridge: string | null | undefined,
+  prefix: string | null | undefined,
+  bridgeKey: string,
+  prefixKey: string,
+): string | undefined {
+  if (mode === 'BridgeInterface' && !bridge) return `BridgeInterface needs ${bridgeKey} (the bridge the pods hang off, such as cbr0)`;
+  if (mode === 'InterfaceNamePrefix' && !prefix) return `InterfaceNamePrefix needs ${prefixKey} (such as veth)`;
+  return undefined;
 }
 
 export interface NodeFlags {
