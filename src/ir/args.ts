@@ -121,6 +121,12 @@ export function partsFromArgs(args: readonly string[], from = 0, intern?: PartIn
         const value = args[i + 1];
         if (value === undefined) return { ok: false, message: `${word} needs a value`, index: i + 1 };
         i++;
+        // The one module whose numbers are checked here: the kernel refuses bad ones at load time, and
+        // renderers quantize the probability (a NaN would throw there).
+        if (module === 'statistic') {
+          const bad = badStatisticValue(name, value, parts);
+          if (bad !== undefined) return { ok: false, message: bad, index: i };
+        }
         parts.push(intern ? intern.option(module, name, negated, value) : { kind: 'option', module, name, negated, args: [value] });
         negated = false;
         continue;
@@ -161,6 +167,58 @@ export function partsFromArgs(args: readonly string[], from = 0, intern?: PartIn
   }
   if (negated) return { ok: false, message: 'dangling "!"', index: args.length };
   return { ok: true, parts };
+}
+
+/** A decimal number as strtod reads one (no hex, inf or nan), e.g. `0.5`, `1`, `.25`, `1e-3`. */
+const DECIMAL = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+const DIGITS = /^[0-9]+$/;
+const U32_MAX = 4294967295;
+
+/**
+ * Why xt_statistic would refuse `--NAME VALUE`, or undefined: `--probability` is a decimal number in [0, 1],
+ * `--every` an integer from 1, `--packet` an integer below `--every` (both u32). The pair may come in either
+ * order, so it is checked when its second half is read, against the earlier one in `parts`.
+ */
+function badStatisticValue(name: string, value: string, parts: readonly MatchPart[]): string | undefined {
+  if (name === 'probability') {
+    return isProbability(value) ? undefined : `bad --probability "${value}" (expected a decimal number from 0 to 1)`;
+  }
+  if (name !== 'every' && name !== 'packet') return undefined;
+  const n = DIGITS.test(value) ? Number(value) : NaN;
+  if (name === 'every' && !(n >= 1 && n <= U32_MAX)) return `bad --every "${value}" (expected an integer from 1 to ${U32_MAX})`;
+  if (name === 'packet' && !(n <= U32_MAX)) return `bad --packet "${value}" (expected an integer from 0 to --every minus 1)`;
+  const other = statisticValue(parts, name === 'every' ? 'packet' : 'every');
+  if (other === undefined) return undefined;
+  const [every, packet] = name === 'every' ? [n, Number(other)] : [Number(other), n];
+  if (packet < every) return undefined;
+  return name === 'packet'
+    ? `bad --packet "${value}" (expected an integer from 0 to ${every - 1}, below --every ${every})`
+    : `bad --every "${value}" (expected an integer above --packet ${packet})`;
+}
+
+/** A decimal number from 0 to 1, as xt_statistic accepts for --probability. */
+function isProbability(text: string): boolean {
+  // kube-proxy writes `0.` and ten digits, one per endpoint of every Service: read in place, no regex.
+  if (text.length > 2 && text.charCodeAt(0) === 0x30 && text.charCodeAt(1) === 0x2e) {
+    let k = 2;
+    for (; k < text.length; k++) {
+      const c = text.charCodeAt(k);
+      if (c < 0x30 || c > 0x39) break;
+    }
+    if (k === text.length) return true;
+  }
+  const p = DECIMAL.test(text) ? Number(text) : NaN;
+  return p >= 0 && p <= 1;
+}
+
+/** The value of the current `-m statistic` match's option `name` among the parts read so far. */
+function statisticValue(parts: readonly MatchPart[], name: string): string | undefined {
+  for (let k = parts.length - 1; k >= 0; k--) {
+    const part = parts[k] as MatchPart;
+    if (part.kind === 'module' && part.name === 'statistic') return undefined;
+    if (part.kind === 'option' && part.module === 'statistic' && part.name === name) return part.args[0];
+  }
+  return undefined;
 }
 
 function basicPart(kind: BasicKind, negated: boolean, value: string): MatchPart {

@@ -3,7 +3,7 @@
  * on them, so add new ones rather than changing the meaning of an existing one.
  */
 export const IPT_CODES = {
-  E_IPT_SYNTAX: 'a line iptables-restore would refuse: unknown command, malformed chain line, bad rule words',
+  E_IPT_SYNTAX: 'a line iptables-restore would refuse: unknown command, malformed chain line, bad rule words or option values',
   E_IPT_QUOTE: 'an unterminated quote in a rule line',
   E_IPT_NO_TABLE: 'a chain, rule or COMMIT line outside a `*table` ... COMMIT block',
   E_IPT_NO_COMMIT: 'a `*table` block that is not closed by COMMIT (before the next table or the end)',

@@ -351,13 +351,14 @@ function portOptions(options: OptionPart[]): string {
 
 function portRange(text: string): string {
   const colon = text.indexOf(':');
-  if (colon < 0) return portNumber(text);
-  const lo = colon === 0 ? '0' : portNumber(text.slice(0, colon));
-  const hi = colon === text.length - 1 ? '65535' : portNumber(text.slice(colon + 1));
+  if (colon < 0) return decimalText(text);
+  const lo = colon === 0 ? '0' : decimalText(text.slice(0, colon));
+  const hi = colon === text.length - 1 ? '65535' : decimalText(text.slice(colon + 1));
   return lo === hi ? lo : `${lo}:${hi}`;
 }
 
-function portNumber(text: string): string {
+/** Digits without leading zeros (`080` → `80`), as iptables-save prints a number; anything else as written. */
+function decimalText(text: string): string {
   return /^[0-9]+$/.test(text) ? String(Number(text)) : text;
 }
 
@@ -464,14 +465,20 @@ function statisticOptions(options: OptionPart[]): string {
   if (mode === 'nth') {
     const every = find(options, 'every')?.args[0] ?? '0';
     const packet = find(options, 'packet')?.args[0] ?? '0';
-    return ` --mode nth${not(inverted)} --every ${Number(every)} --packet ${Number(packet)}`;
+    return ` --mode nth${not(inverted)} --every ${decimalText(every)} --packet ${decimalText(packet)}`;
   }
-  const p = Number(find(options, 'probability')?.args[0] ?? '1');
-  return ` --mode random${not(inverted)} --probability ${savedProbability(p)}`;
+  const text = find(options, 'probability')?.args[0] ?? '1';
+  const p = Number(text);
+  // A value the kernel would not load (the parser refuses it) is shown as written.
+  return ` --mode random${not(inverted)} --probability ${p >= 0 && p <= 1 ? savedProbability(p) : text}`;
 }
 
-/** `%.11f` of the quantized probability, rounded exactly as glibc's printf (ties to even). */
+/**
+ * `%.11f` of the quantized probability, rounded exactly as glibc's printf (ties to even). Total: a p outside
+ * [0, 1] (NaN included) has no kernel form and comes back as JavaScript prints it.
+ */
 export function savedProbability(p: number): string {
+  if (!(p >= 0 && p <= 1)) return String(p);
   const stored = BigInt(Math.round(2147483648 * p));
   // stored / 2^31 = stored · 5^31 / 10^31 exactly.
   const scaled = stored * 5n ** 31n;
