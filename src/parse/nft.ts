@@ -158,11 +158,19 @@ export function ruleFromText(text: string): RuleParse {
       const mode = expectWord('random or inc');
       if (mode !== 'random' && mode !== 'inc') fail('numgen mode must be random or inc', (t as NftToken).at);
       if (expectWord('mod') !== 'mod') fail('expected "mod"', peek(-1)?.at ?? 0);
-      const mod = Number(expectWord('modulus'));
-      const expr: NftExpr = { kind: 'numgen', mode: mode as 'random' | 'inc', mod };
+      const modAt = peek()?.at ?? text.length;
+      const mod = nftU32(expectWord('a modulus'));
+      // The kernel refuses a modulus of 0 (ERANGE); it and the offset are 32-bit registers.
+      if (mod === undefined || mod === 0) fail(`numgen modulus must be an integer from 1 to ${U32_MAX}, not "${(peek(-1) as NftToken).text}"`, modAt);
+      const expr: NftExpr = { kind: 'numgen', mode: mode as 'random' | 'inc', mod: mod as number };
       if (isWord(peek(), 'offset')) {
         pos++;
-        expr.offset = Number(expectWord('offset'));
+        const offsetAt = peek()?.at ?? text.length;
+        const offset = nftU32(expectWord('an offset'));
+        if (offset === undefined) fail(`numgen offset must be an integer from 0 to ${U32_MAX}, not "${(peek(-1) as NftToken).text}"`, offsetAt);
+        // The largest value, offset + modulus - 1, must fit too (the kernel says EOVERFLOW).
+        if ((offset as number) + (mod as number) - 1 > U32_MAX) fail(`numgen offset ${offset} + modulus ${mod} goes past ${U32_MAX}`, offsetAt);
+        expr.offset = offset as number;
       }
       return expr;
     }
@@ -443,6 +451,15 @@ export function ruleFromText(text: string): RuleParse {
   if (comment !== undefined) rule.comment = comment;
   if (handle !== undefined) rule.handle = handle;
   return { rule, problems };
+}
+
+const U32_MAX = 0xffffffff;
+
+/** A decimal or hex number that fits in 32 bits (what nft reads for a numgen modulus or offset), else undefined. */
+function nftU32(text: string): number | undefined {
+  if (!/^(?:[0-9]+|0x[0-9a-f]+)$/i.test(text)) return undefined;
+  const n = Number(text);
+  return n <= U32_MAX ? n : undefined;
 }
 
 class RuleSyntaxError extends Error {

@@ -3,10 +3,11 @@
  * kernel order and, on each hook, through every base chain attached to it (all tables of the packet's family and
  * `inet`), lowest priority first. Rules are evaluated statement by statement from their typed view (ir/nftables):
  * matches against values, CIDRs, ranges and named or anonymous sets; verdict maps with concatenated keys (looked
- * up by hash, so a trace costs the same at 10 or 10,000 services); `numgen random mod N` enumerated (each value
- * with probability 1/N) or sampled with an RNG; `fib … type local` against the node's LOCAL set; `ct state`;
- * dynamic sets (`update @set { ip saddr }`, timeouts) kept in the emulator state as `recent`-style entries;
- * `dnat to`, `masquerade`, marks, `reject` (ICMP port unreachable), `drop`, `jump`/`goto`/`return`.
+ * up by hash, so a trace costs the same at 10 or 10,000 services); `numgen random mod N` enumerated (each map key
+ * with probability 1/N, the values no key finds as one more branch, so N may be 2^32-1) or sampled with an RNG;
+ * `fib … type local` against the node's LOCAL set; `ct state`; dynamic sets (`update @set { ip saddr }`, timeouts)
+ * kept in the emulator state as `recent`-style entries; `dnat to`, `masquerade`, marks, `reject` (ICMP port
+ * unreachable), `drop`, `jump`/`goto`/`return`.
  *
  * It reuses the iptables emulator's node model, packets, conntrack state, result shape (Trace/PathOutcome, spec
  * emulator §7) and explanation (explainTrace). Like the iptables walker it is pure: each outcome carries the state
@@ -119,8 +120,14 @@ interface Path extends WalkPath<NStep> {
   queue: BaseRef[];
   base?: BaseRef;
   frames: Frame[];
-  /** A numgen value forced for the rule about to be evaluated (enumeration). */
-  forced?: number;
+  /** A numgen draw forced for the rule about to be evaluated (enumeration or sampling). */
+  forced?: Draw;
+}
+
+/** A numgen outcome: the value the rule sees, and how many of the modulus' values it stands for (same branch). */
+interface Draw {
+  value: number;
+  count: number;
 }
 
 interface Env {
@@ -143,7 +150,7 @@ export function traceNftPacket(emu: NftEmulator, spec: PacketSpec | Packet, opti
     start: (pkt, origin) => initialPath(env, pkt, origin),
     run: (path, work) => runPath(path, env, work),
     finish: (path) => finishPath(path, emu.node, env.now),
-  });
+  }, options.maxPaths);
 }
 
 function initialPath(env: Env, pkt: Packet, origin: Origin): Path {
@@ -245,26 +252,29 @@ function runChain(path: Path, env: Env, work: Path[]): void {
   }
   const rule = frame.chain.rules[frame.pos] as NftRule;
   const ruleNo = frame.pos + 1;
-  // numgen: enumerate every value (1/N each) unless sampling; the pure matches before it are checked first.
+  // numgen: enumerate its outcomes (count/N each) unless sampling; the pure matches before it are checked first.
+  // A modulus that is not a positive integer (IR not from the parser) is left unforced: the lookup is uncertain.
   if (path.forced === undefined) {
     const ng = rule.statements.find((s) => s.kind === 'vmap' && s.key.kind === 'numgen') as Extract<NftStatement, { kind: 'vmap' }> | undefined;
-    if (ng && ng.key.kind === 'numgen') {
+    if (ng && ng.key.kind === 'numgen' && Number.isSafeInteger(ng.key.mod) && ng.key.mod > 0) {
       const miss = firstMiss(path, env, frame, rule);
       if (miss === undefined) {
         const n = ng.key.mod;
         const offset = ng.key.offset ?? 0;
         if (env.rng) {
-          path.forced = (env.rng() % n) + offset;
+          path.forced = { value: (env.rng() % n) + offset, count: 1 };
           path.prob /= n;
         } else {
-          for (let k = n - 1; k >= 1; k--) {
+          const draws = numgenDraws(path, env, frame.t, ng.map, n, offset);
+          // The first draw continues on this path; the others are pushed so they run next, in value order.
+          for (let i = draws.length - 1; i >= 1; i--) {
             const other = clonePath(path);
-            other.forced = k + offset;
-            other.prob /= n;
+            other.forced = draws[i] as Draw;
+            other.prob = (other.prob * (draws[i] as Draw).count) / n;
             work.push(other);
           }
-          path.forced = offset;
-          path.prob /= n;
+          path.forced = draws[0] as Draw;
+          path.prob = (path.prob * (draws[0] as Draw).count) / n;
         }
       }
     }
@@ -273,6 +283,41 @@ function runChain(path: Path, env: Env, work: Path[]): void {
   const forced = path.forced;
   path.forced = undefined;
   evalRule(path, env, frame, rule, ruleNo, forced);
+}
+
+/**
+ * The outcomes of `numgen … mod N [offset O] vmap MAP`, read from the map's keys rather than from the N values
+ * (N may be 2^32-1): between two consecutive key boundaries every value finds the same element, so each element
+ * some value finds is one draw (an exact key: 1 value of N), and all the values no key finds are one more draw.
+ * In the order of their first value, as enumerating value by value gave them.
+ */
+function numgenDraws(path: Path, env: Env, t: CompiledTable, map: NftOperand, n: number, offset: number): Draw[] {
+  const end = offset + n;
+  // No map to find a verdict in (a missing set, a plain value): every value gives the same miss.
+  const idx = map.kind === 'value' ? null : operandIndex(t, map);
+  if (idx === null) return [{ value: offset, count: n }];
+  const cuts = new Set<number>([offset]);
+  // Every number written in a key (ends of ranges, list items) and the one after it bound a stretch of values.
+  for (const e of idx.set.elements) {
+    for (const part of e.key) {
+      for (const piece of part.split(/[,-]/)) {
+        const v = parseNumber(piece);
+        if (v === undefined) continue;
+        if (v > offset && v < end) cuts.add(v);
+        if (v + 1 > offset && v + 1 < end) cuts.add(v + 1);
+      }
+    }
+  }
+  const starts = [...cuts].sort((a, b) => a - b);
+  const draws = new Map<NftElement | undefined, Draw>();
+  starts.forEach((from, i) => {
+    const to = starts[i + 1] ?? end;
+    const found = lookupIn(path, env, t, idx, [{ t: 'num', n: from }]).found;
+    const known = draws.get(found);
+    if (known) known.count += to - from;
+    else draws.set(found, { value: from, count: to - from });
+  });
+  return [...draws.values()];
 }
 
 /** The first failing leading pure match of a rule (before any statement with effects), or undefined. */
@@ -330,17 +375,24 @@ function exprText(e: NftExpr): string {
   }
 }
 
+type Lookup = { found: NftElement | undefined; dynamicHit?: boolean };
+
 /** Looks a key up in a set or map operand (named or anonymous). */
-function lookup(path: Path, env: Env, t: CompiledTable, operand: NftOperand, key: Value[]): { found: NftElement | undefined; dynamicHit?: boolean } | null {
+function lookup(path: Path, env: Env, t: CompiledTable, operand: NftOperand, key: Value[]): Lookup | null {
   if (operand.kind === 'value') return { found: key.length === 1 && valueMatches(key[0] as Value, operand.value) ? { key: [operand.value] } : undefined };
-  let idx: SetIndex | undefined;
-  if (operand.kind === 'set-ref') {
-    idx = t.sets.get(operand.name.replace(/^@/, ''));
-    if (!idx) return null;
-  } else {
-    idx = { set: { kind: 'set', name: '', type: '', elements: operand.elements }, exact: new Map(), ranges: [], dynamic: false };
-    for (const e of operand.elements) addElement(idx, e);
-  }
+  const idx = operandIndex(t, operand);
+  return idx && lookupIn(path, env, t, idx, key);
+}
+
+/** The index of a named set (null when it does not exist) or of an anonymous one, built for the occasion. */
+function operandIndex(t: CompiledTable, operand: Exclude<NftOperand, { kind: 'value' }>): SetIndex | null {
+  if (operand.kind === 'set-ref') return t.sets.get(operand.name.replace(/^@/, '')) ?? null;
+  const idx: SetIndex = { set: { kind: 'set', name: '', type: '', elements: operand.elements }, exact: new Map(), ranges: [], dynamic: false };
+  for (const e of operand.elements) addElement(idx, e);
+  return idx;
+}
+
+function lookupIn(path: Path, env: Env, t: CompiledTable, idx: SetIndex, key: Value[]): Lookup {
   const k = key.map(valueKey).join('\u0000');
   const hit = idx.exact.get(k);
   if (hit) return { found: hit };
@@ -390,7 +442,8 @@ function recordMiss(path: Path, frame: Frame, ruleNo: number, rule: NftRule, rea
   path.timeline.push({ hop: { hook: (path.base as BaseRef).hook, table: tableLabel(frame.t), chain: frame.chain.name, rule: ruleNo, text: rule.text, matched: false, reason, action: '' } });
 }
 
-function evalRule(path: Path, env: Env, frame: Frame, rule: NftRule, ruleNo: number, forced: number | undefined): void {
+function evalRule(path: Path, env: Env, frame: Frame, rule: NftRule, ruleNo: number, draw: Draw | undefined): void {
+  const forced = draw?.value;
   const hook = (path.base as BaseRef).hook;
   const reasons: string[] = [];
   const actions: string[] = [];
@@ -428,11 +481,11 @@ function evalRule(path: Path, env: Env, frame: Frame, rule: NftRule, ruleNo: num
           path.unsupported.push(`${where}: ${rule.text}`);
           return recordMiss(path, frame, ruleNo, rule, `cannot evaluate the ${keyText} lookup; assumed no match, so the outcome is uncertain`);
         }
-        const shown = s.key.kind === 'numgen' ? `the random number is ${forced}` : `${keyText} is ${key.map((v, i) => (s.key.kind === 'concat' && s.key.parts[i]?.kind === 'field' && /l4proto/.test((s.key.parts[i] as { name: string }).name) ? path.pkt.protocol : describeValue(v))).join(' . ')}`;
+        const shown = s.key.kind === 'numgen' ? drawText(draw, s.key.mod, r.found) : `${keyText} is ${key.map((v, i) => (s.key.kind === 'concat' && s.key.parts[i]?.kind === 'field' && /l4proto/.test((s.key.parts[i] as { name: string }).name) ? path.pkt.protocol : describeValue(v))).join(' . ')}`;
         if (!r.found || r.found.value?.kind !== 'verdict') {
           return recordMiss(path, frame, ruleNo, rule, `${shown}, not in ${operandText(s.map).slice(0, 80)}`);
         }
-        reasons.push(`${shown}${s.key.kind === 'numgen' ? ` (probability 1/${s.key.mod})` : ''}, found in ${s.map.kind === 'set-ref' ? `@${s.map.name}` : 'the map'}${r.found.comment ? ` (${r.found.comment})` : ''}`);
+        reasons.push(`${shown}${s.key.kind === 'numgen' ? ` (probability ${draw?.count ?? 1}/${s.key.mod})` : ''}, found in ${s.map.kind === 'set-ref' ? `@${s.map.name}` : 'the map'}${r.found.comment ? ` (${r.found.comment})` : ''}`);
         pushHop();
         return applyVerdict(path, frame, r.found.value.verdict, hop as Hop, actions, where);
       }
@@ -541,6 +594,12 @@ function evalRule(path: Path, env: Env, frame: Frame, rule: NftRule, ruleNo: num
     }
   }
   finishHop();
+}
+
+/** What a numgen draw was: one value, or a stretch of values that share an element (or no element at all). */
+function drawText(draw: Draw | undefined, mod: number, found: NftElement | undefined): string {
+  if (!draw || draw.count === 1) return `the random number is ${draw?.value}`;
+  return found ? `the random number is in ${found.key.join(' . ')}` : `the random number is one of ${draw.count} values (probability ${draw.count}/${mod})`;
 }
 
 function applyVerdict(path: Path, frame: Frame, v: NftVerdict, hop: Hop, actions: string[], where: string): void {
