@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffKeys, toHunks } from '../src/diff/lines.js';
 import { compareFates } from '../src/diff/fates.js';
-import type { FateChange, Probe, RuleChange, SourceClass, Tracer } from '../src/diff/index.js';
+import { DiffTooLargeError, pathBudget, type FateChange, type Probe, type RuleChange, type SourceClass, type Tracer } from '../src/diff/index.js';
+import { MAX_PATHS, PathLimitError } from '../src/emulate/trace.js';
 import { kproxy } from './cli-helpers.js';
 import { repoRoot } from './helpers.js';
 
@@ -353,6 +354,35 @@ describe('kproxy diff: usage and input errors (exit 2)', () => {
   });
 });
 
+describe('kproxy diff: rules that branch too much (exit 2)', () => {
+  /** Services that all jump into one chain of `levels` 50% branches: 2^levels paths per probe. */
+  function branchy(services: number, levels: number): string {
+    const lines = ['*nat', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]'];
+    for (let i = 0; i <= levels; i++) lines.push(`:C${i} - [0:0]`);
+    lines.push('-A PREROUTING -j KUBE-SERVICES', '-A OUTPUT -j KUBE-SERVICES');
+    for (let s = 0; s < services; s++) lines.push(`-A KUBE-SERVICES -m comment --comment "default/s${s} cluster IP" -m tcp -p tcp -d 10.96.1.${s + 1} --dport 80 -j C0`);
+    for (let i = 0; i < levels; i++) lines.push(`-A C${i} -m statistic --mode random --probability 0.5 -j C${i + 1}`, `-A C${i} -j C${i + 1}`);
+    lines.push(`-A C${levels} -p tcp -j DNAT --to-destination 10.244.1.5:80`, 'COMMIT', '');
+    return lines.join('\n');
+  }
+
+  it('stops at the first probe with more paths than a trace follows, naming it and its file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kproxy-diff-'));
+    const [old, now] = [path.join(dir, 'branchy.iptables'), path.join(dir, 'plain.iptables')];
+    writeFileSync(old, branchy(40, 29));
+    writeFileSync(now, branchy(40, 0));
+    const started = performance.now();
+    const run = await kproxy(['diff', '--old-rules', old, '--new-rules', now, '--node-config', nodeConfig]);
+    // Before the budget this ran for minutes (every probe × source walked to the 100000-path cap).
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      `kproxy: diff stopped: 10.96.1.1:80/tcp (default/s0, cluster IP) from pod 10.244.1.2 through ${old} (the old side) has more than ${MAX_PATHS} paths, the most one packet's trace follows (kproxy trace stops there too); the rules make too many random choices in a row to enumerate every path\n`,
+    );
+  });
+});
+
 describe('compareFates', () => {
   /** A walker that answers every packet with these outcomes (no state, so no second-connection tracing). */
   function fakeTracer(outcomes: [string | null, string, number][]): Tracer {
@@ -364,6 +394,15 @@ describe('compareFates', () => {
   }
   const probe: Probe = { protocol: 'tcp', destination: '10.96.0.1', port: 80, kind: 'cluster IP' };
   const pod: SourceClass = { name: 'pod', origin: 'pod', address: '10.244.1.2' };
+  /** What `run` threw (it must throw). */
+  function thrown(run: () => unknown): unknown {
+    try {
+      run();
+    } catch (e) {
+      return e;
+    }
+    throw new Error('expected an exception');
+  }
 
   it('orders endpoints numerically and merges outcomes that look the same', () => {
     const before = fakeTracer([['10.244.10.2:80', 'forwarded', 0.25], [null, 'rejected', 0.25], ['10.244.2.7:80', 'forwarded', 0.25], ['10.244.10.2:80', 'forwarded', 0.25]]);
@@ -383,6 +422,38 @@ describe('compareFates', () => {
   it('reports nothing when the distributions match', () => {
     const same = fakeTracer([['10.244.1.5:80', 'delivered', 0.5], ['10.244.1.6:80', 'delivered', 0.5]]);
     expect(compareFates(same, same, [probe], [pod]).changes).toEqual([]);
+  });
+
+  it('gives every trace what is left of one budget, and stops when all the paths together pass it', () => {
+    const allowed: (number | undefined)[] = [];
+    const inner = fakeTracer(Array.from({ length: 30 }, (): [string | null, string, number] => ['10.244.1.5:80', 'delivered', 1 / 30]));
+    const thirty: Tracer = (spec, options) => {
+      allowed.push(options?.maxPaths);
+      return inner(spec, options);
+    };
+    const probes = [1, 2, 3].map((i): Probe => ({ ...probe, destination: `10.96.0.${i}` }));
+    const stopped = thrown(() => compareFates(thirty, thirty, probes, [pod], 100));
+    // 30 paths a side: the second packet's new side passes 100.
+    expect(allowed).toEqual([100, 70, 40, 10]);
+    expect(stopped).toBeInstanceOf(DiffTooLargeError);
+    expect(stopped).toMatchObject({ alone: false, side: 'after', compared: 1, budget: 100, probe: probes[1], source: pod });
+    expect(compareFates(thirty, thirty, probes, [pod], 180).traced).toBe(3);
+    expect(pathBudget(3)).toBeGreaterThanOrEqual(MAX_PATHS);
+  });
+
+  it('stops when one trace passes its cap; other trace errors stay "not traced"', () => {
+    const fine = fakeTracer([['10.244.1.5:80', 'delivered', 1]]);
+    const capped: Tracer = () => {
+      throw new PathLimitError(MAX_PATHS);
+    };
+    const stopped = thrown(() => compareFates(fine, capped, [probe], [pod]));
+    expect(stopped).toBeInstanceOf(DiffTooLargeError);
+    expect(stopped).toMatchObject({ alone: true, side: 'after', compared: 0 });
+    const broken: Tracer = () => {
+      throw new Error('no route');
+    };
+    const { changes } = compareFates(fine, broken, [probe], [pod]);
+    expect(changes[0]?.after).toMatchObject([{ result: 'not traced', error: 'no route' }]);
   });
 });
 

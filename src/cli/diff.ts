@@ -10,11 +10,14 @@
  * the node's addresses, nor where pods run: that too comes from the other side's manifests).
  *
  * Exit codes: 0 identical, 1 something changed (packet fates or kube-proxy's rules), 2 usage or input errors
- * (an input that cannot be read is not a change, so CI can tell the two apart).
+ * (an input that cannot be read is not a change, so CI can tell the two apart), rules that branch too much to
+ * compare included.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { collectProbes, diffNodes, renderDiffText, type DiffSide, type Probe, type SourceClass, type Tracer } from '../diff/index.js';
+import { collectProbes, diffNodes, DiffTooLargeError, PATHS_PER_PACKET, renderDiffText, type DiffResult, type DiffSide, type Probe, type SourceClass, type Tracer } from '../diff/index.js';
+import { probeText } from '../diff/render.js';
+import { MAX_PATHS } from '../emulate/trace.js';
 import type { IptablesRuleset } from '../ir/iptables.js';
 import type { NftRuleset } from '../ir/nftables.js';
 import { usage } from './compile.js';
@@ -110,7 +113,13 @@ export async function runDiff(inputs: readonly string[], options: DiffCommandOpt
   const [before, after] = [diffSide(first, mode), diffSide(second, mode)];
   const probes = collectProbes(before, after);
   const sources = chooseSources(first, second, probes, notes);
-  const result = diffNodes(before, after, probes, sources);
+  let result: DiffResult;
+  try {
+    result = diffNodes(before, after, probes, sources);
+  } catch (e) {
+    if (!(e instanceof DiffTooLargeError)) throw e;
+    return usage(io, tooLargeMessage(e, specs, probes.length * sources.length));
+  }
 
   if (options.json) {
     const json = {
@@ -132,6 +141,14 @@ export async function runDiff(inputs: readonly string[], options: DiffCommandOpt
     io.stdout(`${header.join('\n')}\n${renderDiffText(result)}`);
   }
   return result.changed ? 1 : 0;
+}
+
+/** Which packet, through which file, made the comparison stop, and the limit it passed. */
+function tooLargeMessage(e: DiffTooLargeError, specs: readonly SideSpec[], packets: number): string {
+  const where = `${probeText(e.probe)} from ${e.source.name} ${e.source.address} through ${specs[e.side === 'before' ? 0 : 1]?.path} (the ${e.side === 'before' ? 'old' : 'new'} side)`;
+  const why = 'the rules make too many random choices in a row to enumerate every path';
+  if (e.alone) return `diff stopped: ${where} has more than ${MAX_PATHS} paths, the most one packet's trace follows (kproxy trace stops there too); ${why}`;
+  return `diff stopped after ${e.compared} of ${packets} probe packets: together they have more than ${e.budget} paths, the most one diff follows (${MAX_PATHS} + ${PATHS_PER_PACKET} per probe packet); the last one was ${where}; ${why}`;
 }
 
 /**

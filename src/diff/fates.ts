@@ -4,13 +4,17 @@
  * compared. A first connection cannot tell sessionAffinity apart from none, so where a side balances over
  * several endpoints a second connection from the same client is traced too, after the first one's state
  * (conntrack, affinity lists or sets) is committed: how often it reaches the same endpoint is part of the fate.
+ *
+ * Enumerating is exponential in the random choices a packet meets in a row, so the whole comparison has one
+ * budget of paths (pathBudget); past it, or past one trace's cap for a single probe, it stops (DiffTooLargeError).
  */
 import type { Origin, PacketSpec } from '../emulate/packet.js';
 import { commitEffects, emptyState } from '../emulate/state.js';
-import type { Outcome, TraceDetail, TraceOptions } from '../emulate/trace.js';
+import { MAX_PATHS, PathLimitError, type Outcome, type TraceDetail, type TraceOptions } from '../emulate/trace.js';
 import { compareIP, parseIP } from '../net/ip.js';
 import { splitAddressPort } from '../parse/nft.js';
 import { compareBytes } from '../render/nft-dump.js';
+import { probeText } from './render.js';
 import type { Probe } from './probes.js';
 
 /** A node's packet walker (iptables or nftables emulator). */
@@ -61,16 +65,67 @@ export interface FateComparison {
   traced: number;
 }
 
+/** Paths each probe packet adds to the budget: both sides and both connections, with hundreds of endpoints to spare. */
+export const PATHS_PER_PACKET = 1000;
+
+/**
+ * How many paths a comparison of this many probe packets (probes × source classes) may enumerate in all: one
+ * trace's cap, plus a share per packet, so a large cluster with a few endpoints per Service always fits and the
+ * work stays in proportion to the input; rules whose random choices multiply (a chain of 50% branches reached by
+ * every Service) do not, and stop after the first probes instead of running for minutes.
+ */
+export function pathBudget(packets: number): number {
+  return MAX_PATHS + PATHS_PER_PACKET * packets;
+}
+
+/** The comparison stopped: one probe had more paths than a trace enumerates, or all of them more than the budget. */
+export class DiffTooLargeError extends Error {
+  constructor(
+    readonly probe: Probe,
+    readonly source: SourceClass,
+    /** The side whose rules the probe was being traced through. */
+    readonly side: 'before' | 'after',
+    /** This probe alone passed one trace's cap (MAX_PATHS); else the paths of all the probes so far passed `budget`. */
+    readonly alone: boolean,
+    readonly budget: number,
+    /** Probe packets compared before this one. */
+    readonly compared: number,
+  ) {
+    super(
+      alone
+        ? `${probeText(probe)} from ${source.name} ${source.address} has more than ${MAX_PATHS} paths through the ${side === 'before' ? 'old' : 'new'} rules: too many random choices to compare`
+        : `more than ${budget} paths after ${compared} probe packets (stopped at ${probeText(probe)} from ${source.name} ${source.address}, ${side === 'before' ? 'old' : 'new'} rules): too many random choices to compare`,
+    );
+  }
+}
+
 const EPSILON = 1e-9;
 /** The first connection's client port; the second connection uses the next one. */
 const FIRST_SOURCE_PORT = 40000;
 
-export function compareFates(before: Tracer, after: Tracer, probes: readonly Probe[], sources: readonly SourceClass[]): FateComparison {
+export function compareFates(before: Tracer, after: Tracer, probes: readonly Probe[], sources: readonly SourceClass[], budget = pathBudget(probes.length * sources.length)): FateComparison {
   const changes: FateChange[] = [];
   let traced = 0;
+  let left = budget;
   for (const probe of probes) {
     for (const source of sources) {
       traced++;
+      // Every trace of this packet (either side, either connection) may use what is left of the budget.
+      const metered =
+        (trace: Tracer, side: 'before' | 'after'): Tracer =>
+        (spec, options) => {
+          let detail: TraceDetail;
+          try {
+            detail = trace(spec, { ...options, maxPaths: left });
+          } catch (e) {
+            if (e instanceof PathLimitError) throw new DiffTooLargeError(probe, source, side, e.limit >= MAX_PATHS, budget, traced - 1);
+            throw e;
+          }
+          left -= detail.paths.length;
+          if (left < 0) throw new DiffTooLargeError(probe, source, side, false, budget, traced - 1);
+          return detail;
+        };
+      const [oldTrace, newTrace] = [metered(before, 'before'), metered(after, 'after')];
       const spec: PacketSpec = {
         protocol: probe.protocol,
         source: source.address,
@@ -78,9 +133,9 @@ export function compareFates(before: Tracer, after: Tracer, probes: readonly Pro
         origin: source.origin,
         ...(probe.port !== undefined ? { destinationPort: probe.port, sourcePort: FIRST_SOURCE_PORT } : {}),
       };
-      const old = fatesOf(before, spec);
-      const now = fatesOf(after, spec);
-      const again = { before: old.detail ? sameEndpointAgain(before, spec, old.detail) : null, after: now.detail ? sameEndpointAgain(after, spec, now.detail) : null };
+      const old = fatesOf(oldTrace, spec);
+      const now = fatesOf(newTrace, spec);
+      const again = { before: old.detail ? sameEndpointAgain(oldTrace, spec, old.detail) : null, after: now.detail ? sameEndpointAgain(newTrace, spec, now.detail) : null };
       const stickinessChanged = again.before !== null && again.after !== null && Math.abs(again.before - again.after) > EPSILON;
       const firstConnectionChanged = !sameDistribution(old.fates, now.fates);
       if (firstConnectionChanged || stickinessChanged) changes.push({ source, probe, before: old.fates, after: now.fates, firstConnectionChanged, sameEndpointAgain: again });
@@ -95,6 +150,7 @@ function fatesOf(trace: Tracer, spec: PacketSpec): { fates: Fate[]; detail?: Tra
   try {
     detail = trace(spec);
   } catch (e) {
+    if (e instanceof DiffTooLargeError) throw e;
     return { fates: [{ probability: 1, dnat: null, result: 'not traced', masquerade: false, uncertain: true, finalDestination: spec.destination, error: (e as Error).message }] };
   }
   const merged = new Map<string, Fate>();

@@ -16,6 +16,7 @@ import { diffIptablesRules, diffNftRules, type RuleChange, type RuleDiff } from 
 export type { Fate, FateChange, SourceClass, SourceName, Tracer } from './fates.js';
 export type { Probe, ProbeKind } from './probes.js';
 export type { RuleChange, RuleDiff } from './rules.js';
+export { DiffTooLargeError, pathBudget, PATHS_PER_PACKET } from './fates.js';
 export { renderDiffText } from './render.js';
 
 /** One side of the comparison. */

@@ -28,7 +28,7 @@ import type { CompiledChain, CompiledRule, CompiledRuleset } from './ruleset.js'
 import type { EmulatorState } from './state.js';
 import { applyConntrackNat, cloneWalkPath, conntrackLookup, endPath, finishPath, kernelStep, newWalkPath, nextStep, walk, type AfterRouting, type Hop, type TraceDetail, type TraceOptions, type WalkPath } from './walk.js';
 
-export { describeRoute, toOutcome } from './walk.js';
+export { describeRoute, MAX_PATHS, PathLimitError, toOutcome } from './walk.js';
 export type { Hop, Outcome, PathOutcome, Result, TimelineStep, Trace, TraceDetail, TraceOptions, TracePacket, Verdict } from './walk.js';
 
 export interface Emulator {
@@ -73,7 +73,7 @@ export function tracePacket(emu: Emulator, spec: PacketSpec | Packet, options: T
       path.ctSnat = path.ct.snat;
       return finishPath(path, emu.node, env.now);
     },
-  });
+  }, options.maxPaths);
 }
 
 function initialPath(env: Env, pkt: Packet, origin: Origin): Path {

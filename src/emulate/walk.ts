@@ -96,6 +96,8 @@ export interface TraceOptions {
   now?: number;
   /** Sample one path with this RNG instead of enumerating all of them. */
   rng?: Rng;
+  /** Give up (PathLimitError) past this many paths; at most, and by default, MAX_PATHS. */
+  maxPaths?: number;
 }
 
 /** The steps between the hooks, the same in both modes. */
@@ -180,10 +182,19 @@ export interface Walker<P> {
   finish(path: P): PathOutcome;
 }
 
-const MAX_PATHS = 100000;
+/** The most paths one packet's trace enumerates (each branch of a random choice is a path). */
+export const MAX_PATHS = 100000;
+
+/** A trace gave up: the packet has more paths through the rules than it was allowed to enumerate. */
+export class PathLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`more than ${limit} paths: the ruleset branches too much to enumerate`);
+  }
+}
 
 /** Builds the packet, enumerates every path (or the one sampled path) and collects the outcomes. */
-export function walk<P>(mode: Trace['mode'], node: NodeModel, spec: PacketSpec | Packet, walker: Walker<P>): TraceDetail {
+export function walk<P>(mode: Trace['mode'], node: NodeModel, spec: PacketSpec | Packet, walker: Walker<P>, maxPaths = MAX_PATHS): TraceDetail {
+  const limit = Math.min(maxPaths, MAX_PATHS);
   let pkt: Packet;
   if ('src' in spec) pkt = clonePacket(spec);
   else {
@@ -198,7 +209,7 @@ export function walk<P>(mode: Trace['mode'], node: NodeModel, spec: PacketSpec |
     const path = work.pop() as P;
     walker.run(path, work);
     done.push(path);
-    if (done.length > MAX_PATHS) throw new Error(`more than ${MAX_PATHS} paths: the ruleset branches too much to enumerate`);
+    if (done.length > limit) throw new PathLimitError(limit);
   }
   const paths = done.map((p) => walker.finish(p));
   const packet: TracePacket = {
