@@ -91,11 +91,8 @@ export class DiffTooLargeError extends Error {
     /** Probe packets compared before this one. */
     readonly compared: number,
   ) {
-    super(
-      alone
-        ? `${probeText(probe)} from ${source.name} ${source.address} has more than ${MAX_PATHS} paths through the ${side === 'before' ? 'old' : 'new'} rules: too many random choices to compare`
-        : `more than ${budget} paths after ${compared} probe packets (stopped at ${probeText(probe)} from ${source.name} ${source.address}, ${side === 'before' ? 'old' : 'new'} rules): too many random choices to compare`,
-    );
+    // The command line words it, with the file names this module does not know (cli/diff.ts).
+    super(`${probeText(probe)}: more than ${alone ? MAX_PATHS : budget} paths`);
   }
 }
 
